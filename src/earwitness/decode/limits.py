@@ -1,0 +1,23 @@
+"""Configurable limits that protect the store and the analysis from absurd input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds applied when a file is probed and decoded.
+
+    ``max_bytes``: largest original accepted. ``max_duration_s``: longest recording.
+    ``min_sample_rate``/``max_sample_rate``: plausible audio rates. ``max_expansion``: the
+    decoded PCM (float32, all channels) may be at most this many times the file size plus
+    ``expansion_slack_bytes``; more suggests a decompression bomb.
+    """
+
+    max_bytes: int = 4 * 1024**3
+    max_duration_s: float = 12 * 3600.0
+    min_sample_rate: int = 4000
+    max_sample_rate: int = 384_000
+    max_expansion: float = 2000.0
+    expansion_slack_bytes: int = 64 * 1024**2
