@@ -34,20 +34,25 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--asr-model", metavar="NAME_OR_DIR", help="Whisper model name or directory")
     p.add_argument("--no-translate", action="store_true", help="do not translate to English")
     p.add_argument(
-        "--watch", action="append", default=[], metavar="TERM",
+        "--watch",
+        action="append",
+        default=[],
+        metavar="TERM",
         help="a name or phrase to search in the transcript and translation (repeatable)",
     )
     p.add_argument("--only", action="append", metavar="STAGE", help="run only this stage")
     p.add_argument("--skip", action="append", default=[], metavar="STAGE", help="skip a stage")
-    p.add_argument("--near-misses", action="store_true",
-                   help="also list archive candidates below the match threshold")
+    p.add_argument(
+        "--near-misses",
+        action="store_true",
+        help="also list archive candidates below the match threshold",
+    )
     p.add_argument("--json", action="store_true", help="print the report summary as JSON")
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    store = EvidenceStore.open(store_dir(args.store))
-    options = AnalyzeOptions(
+def options_from_args(args: argparse.Namespace, store: EvidenceStore) -> AnalyzeOptions:
+    return AnalyzeOptions(
         stages=tuple(args.only) if args.only else None,
         skip=tuple(args.skip),
         no_asr=args.no_asr,
@@ -57,18 +62,32 @@ def run(args: argparse.Namespace) -> int:
         show_near_misses=args.near_misses,
         limits=store.limits,
     )
-    bar = tqdm(total=1, desc="analyze", unit="stage", disable=not progress_enabled(),
-               file=sys.stderr)
 
-    def progress(name: str, i: int, n: int) -> None:
-        bar.total = n
-        bar.n = i
-        bar.set_postfix_str(name)
-        bar.refresh()
 
-    outcome = analyze(args.file, args.out, store=store, options=options, source=args.source,
-                      progress=progress)
-    bar.close()
+def run(args: argparse.Namespace) -> int:
+    with EvidenceStore.open(store_dir(args.store)) as store:
+        options = options_from_args(args, store)
+        bar = tqdm(
+            total=1, desc="analyze", unit="stage", disable=not progress_enabled(), file=sys.stderr
+        )
+
+        def progress(name: str, i: int, n: int) -> None:
+            bar.total = n
+            bar.n = i
+            bar.set_postfix_str(name)
+            bar.refresh()
+
+        try:
+            outcome = analyze(
+                args.file,
+                args.out,
+                store=store,
+                options=options,
+                source=args.source,
+                progress=progress,
+            )
+        finally:
+            bar.close()
     failed = [r.name for r in outcome.runs if r.status == "failed"]
     if args.json:
         print_json(
@@ -76,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
                 "item_id": outcome.item_id,
                 "report_json": str(outcome.report_json),
                 "report_html": str(outcome.report_html),
+                "labels": str(outcome.labels),
                 "findings": len(outcome.report["findings"]),
                 "failed_stages": failed,
             }
@@ -87,4 +107,5 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {r.name:<24} {r.status}{extra}")
         print(f"report: {outcome.report_html}")
         print(f"        {outcome.report_json}")
+        print(f"labels: {outcome.labels}")
     return 0

@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from earwitness import __version__
-from earwitness.cli import analyze_cmd, custody_cmds
+from earwitness.cli import analyze_cmd, custody_cmds, demo_cmd, match_cmd, speech_cmds, voices_cmd
 from earwitness.errors import EarwitnessError
 
-COMMAND_MODULES = (custody_cmds, analyze_cmd)
+COMMAND_MODULES = (custody_cmds, analyze_cmd, speech_cmds, demo_cmd, match_cmd, voices_cmd)
 
 DESCRIPTION = """\
 earwitness: verify purported audio statements and keep an evidence archive of them.

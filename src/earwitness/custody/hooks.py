@@ -7,6 +7,7 @@ that raises is recorded in the audit log as ``hook_failed``; it never rejects th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -37,7 +38,7 @@ class HookRegistry:
     def unregister(self, name: str) -> None:
         self._hooks.pop(name, None)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[IngestHook]:
         return iter(list(self._hooks.values()))
 
     def names(self) -> list[str]:
@@ -46,7 +47,9 @@ class HookRegistry:
 
 def register_builtin_hooks(registry: HookRegistry) -> None:
     """Each domain that needs per-item work at ingest adds one line here."""
-    del registry  # no built-in hooks yet
+    from earwitness.fingerprint.archive import ArchiveIndexHook
+
+    registry.register(ArchiveIndexHook())
 
 
 _DEFAULT: HookRegistry | None = None

@@ -9,7 +9,10 @@ from typing import Any
 
 @dataclass(frozen=True)
 class SourceRecord:
-    """One sighting of an item: where it was said to come from, and when it was ingested."""
+    """One sighting of an item: where it was said to come from, and when it was ingested.
+
+    ``path`` is the absolute path the file was read from on ``host``.
+    """
 
     source: str | None
     original_name: str
@@ -17,6 +20,7 @@ class SourceRecord:
     ingested_at: str
     host: str
     user: str
+    path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class IngestOutcome:
     status: str
     item: ItemRecord | None = None
     error: str | None = None
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +64,7 @@ class IngestOutcome:
             "duration_s": self.item.duration_s if self.item else None,
             "status": self.status,
             **({"error": self.error} if self.error else {}),
+            **({"note": self.note} if self.note else {}),
         }
 
 

@@ -1,0 +1,125 @@
+"""Archive matching: indexing speed, index size, and query time from 10 h to 1,000 h indexed.
+
+Indexing speed is measured on real speech (decoding included) encoded as MP3 and FLAC. Large
+archives are simulated: postings whose hashes are drawn from the empirical hash distribution
+of real speech fingerprints (so frequent hashes stay frequent) and whose positions are uniform
+over the archive's frame axis, at the measured postings-per-hour of real speech; the archive
+holds 1 h items. A 10 s real-speech query is then timed (fingerprinting + look-up + alignment).
+
+    nice .venv/bin/python benchmarks/bench_match_speed.py [--hours 10 100 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import match_data as md  # noqa: E402
+
+from earwitness.decode import load_audio  # noqa: E402
+from earwitness.fingerprint import fingerprint, match_audio, open_index  # noqa: E402
+from earwitness.fingerprint.features import FingerprintParams  # noqa: E402
+from earwitness.fingerprint.index import ITEM_GAP  # noqa: E402
+from earwitness.synth import encode_file  # noqa: E402
+
+
+def indexing_speed(tmp: Path, refs: list[np.ndarray]) -> dict[str, float]:
+    y = np.concatenate(refs * 2)
+    out: dict[str, float] = {"audio_s": y.size / md.SR}
+    for codec in ("mp3", "flac"):
+        path = encode_file(tmp / f"speech.{codec}", y, sr=md.SR, bitrate=64000)
+        t0 = time.perf_counter()
+        a = load_audio(path, sr=8000)
+        t1 = time.perf_counter()
+        fingerprint(y=a.samples, sr=a.sr)
+        t2 = time.perf_counter()
+        out[f"{codec}_x_realtime"] = a.duration_s / (t2 - t0)
+        out[f"{codec}_decode_s"] = t1 - t0
+        out[f"{codec}_fingerprint_s"] = t2 - t1
+    return out
+
+
+def simulate(directory: Path, hours: float, hash_pool: np.ndarray, per_hour: float,
+             rng: np.random.Generator) -> None:
+    """Write an embedded index of ``hours`` 1-hour items with synthetic postings."""
+    params = FingerprintParams()
+    idx = open_index(directory)  # creates the manifest
+    frames_h = int(3600 / params.frame_s)
+    n_items = int(hours)
+    n = int(per_hour * hours)
+    h = hash_pool[rng.integers(0, hash_pool.size, n)]
+    item = rng.integers(0, n_items, n)
+    pos = (item * (frames_h + ITEM_GAP) + rng.integers(0, frames_h, n)).astype(np.uint32)
+    order = np.argsort(h, kind="stable")
+    sid = uuid.uuid4().hex[:16]
+    np.save(directory / f"seg-{sid}-h.npy", h[order])
+    np.save(directory / f"seg-{sid}-p.npy", pos[order])
+    del order, h, pos, item
+    man = json.loads((directory / "manifest.json").read_text())
+    man["segments"] = [{"id": sid, "n": n}]
+    man["items"] = {f"sim{k:05d}": {"sha256": f"{k:064x}", "duration_s": 3600.0,
+                                    "start": k * (frames_h + ITEM_GAP), "n_frames": frames_h,
+                                    "n_postings": int(per_hour)} for k in range(n_items)}
+    man["next_pos"] = n_items * (frames_h + ITEM_GAP)
+    (directory / "manifest.json").write_text(json.dumps(man))
+    del idx
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hours", type=float, nargs="+", default=[10, 100, 1000])
+    args = ap.parse_args()
+    rng = np.random.default_rng(3)
+    refs, filler, _ = md.build()
+    tmp = Path(tempfile.mkdtemp())
+    speed = indexing_speed(tmp, refs)
+    print("indexing:", {k: round(v, 3) for k, v in speed.items()})
+    fps = [fingerprint(y=y, sr=md.SR) for y in refs]
+    pool = np.concatenate([f.hashes for f in fps])
+    secs = sum(y.size for y in refs) / md.SR
+    per_hour_fsdd = pool.size / secs * 3600
+    jfk = fingerprint(y=refs[-1][: 11 * md.SR], sr=md.SR)
+    per_hour_dense = jfk.hashes.size / 11.0 * 3600
+    per_hour = max(per_hour_fsdd, per_hour_dense)
+    print(f"postings/h: digits {per_hour_fsdd:.0f}, continuous speech (JFK) "
+          f"{per_hour_dense:.0f}; simulating {per_hour:.0f}/h = "
+          f"{per_hour * 8 / 1e6:.2f} MB/h")
+    query = filler[0][: 10 * md.SR]
+    for hours in args.hours:
+        d = tmp / f"sim{int(hours)}"
+        d.mkdir()
+        t0 = time.perf_counter()
+        simulate(d, hours, pool, per_hour, rng)
+        build_s = time.perf_counter() - t0
+        idx = open_index(d)
+        times = []
+        hits = 0
+        for k in range(8):
+            y = filler[k % len(filler)][: 10 * md.SR]
+            t1 = time.perf_counter()
+            res = match_audio(y=y, sr=md.SR, index=idx)
+            times.append(time.perf_counter() - t1)
+            hits = res.n_hits
+        size = idx.stats()["bytes"]
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"{hours:6.0f} h: build {build_s:.1f} s, index {size / 1e6:.1f} MB "
+              f"({size / 1e6 / hours:.2f} MB/h), 10 s query median "
+              f"{np.median(times) * 1000:.1f} ms (min {min(times) * 1000:.1f}), "
+              f"last query hits {hits}, peak RSS so far {rss:.0f} MB", flush=True)
+        for f in d.glob("seg-*.npy"):
+            f.unlink()
+    del query
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""Verification of hash hits by a robust time-alignment fit (offset and speed factor).
+
+Hits are pairs (query anchor time, reference anchor time) of equal triplet hashes. A true
+match puts its hits on a line ``ref_t = offset + speed * query_t``; chance hits scatter. The
+line is found by a Hough transform over a grid of speeds (coarse, then fine), as in the
+offset histogram of A. Wang, "An industrial-strength audio search algorithm", ISMIR 2003,
+extended to a speed axis as Panako does (J. Six and M. Leman, ISMIR 2014), and refined by
+least squares on its inliers. The matched span is the extent of the inliers, split where the
+inliers leave a gap longer than ``max_gap_s``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AlignParams:
+    """Parameters of the alignment search (times in frames unless named ``_s``)."""
+
+    min_speed: float = 0.93
+    max_speed: float = 1.07
+    coarse_speed_step: float = 0.02
+    coarse_bin: int = 32
+    fine_speed_step: float = 0.002
+    fine_bin: float = 2.0
+    inlier_tol: float = 2.5
+    min_hits: int = 5
+    max_candidates: int = 24
+    max_gap_s: float = 6.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Hits:
+    """Hash hits: query triplet anchor/end times, reference item (dense id) and anchor time."""
+
+    q_t: np.ndarray  # float64 frames (query anchor)
+    q_end: np.ndarray  # float64 frames (query anchor + triplet span)
+    item: np.ndarray  # int64 dense item number
+    ref_t: np.ndarray  # float64 frames (reference anchor, local to the item)
+
+    @staticmethod
+    def empty() -> Hits:
+        z = np.zeros(0)
+        return Hits(z, z, np.zeros(0, np.int64), z)
+
+    def take(self, sel: np.ndarray) -> Hits:
+        return Hits(self.q_t[sel], self.q_end[sel], self.item[sel], self.ref_t[sel])
+
+    @property
+    def size(self) -> int:
+        return int(self.q_t.size)
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """One verified alignment of a query span onto a reference span (frames)."""
+
+    item: int
+    speed: float
+    offset: float
+    n_landmarks: int
+    n_hits: int
+    q_start: float
+    q_end: float
+    inlier_q: np.ndarray
+    inlier_ref: np.ndarray
+
+    @property
+    def ref_start(self) -> float:
+        return self.offset + self.speed * self.q_start
+
+    @property
+    def ref_end(self) -> float:
+        return self.offset + self.speed * self.q_end
+
+
+def _hough(q_t: np.ndarray, ref_t: np.ndarray, speeds: np.ndarray,
+           width: float) -> tuple[float, float, int]:
+    """Best (speed, offset, count) over ``speeds`` with offset bins of ``width`` frames."""
+    best = (1.0, 0.0, -1)
+    for s in speeds:
+        off = ref_t - s * q_t
+        lo = off.min()
+        b = np.floor((off - lo) / width).astype(np.int64)
+        counts = np.bincount(b)
+        c2 = counts.copy()
+        c2[:-1] += counts[1:]
+        k = int(np.argmax(c2))
+        if c2[k] > best[2]:
+            inb = (b == k) | (b == k + 1)
+            best = (float(s), float(np.median(off[inb])), int(c2[k]))
+    return best
+
+
+def _fit(q_t: np.ndarray, ref_t: np.ndarray, speed: float, offset: float,
+         p: AlignParams) -> tuple[float, float, np.ndarray]:
+    """Least-squares refinement of the line on its inliers (two rounds)."""
+    inl = np.abs(ref_t - (offset + speed * q_t)) <= p.inlier_tol
+    for _ in range(2):
+        if inl.sum() >= 4 and np.ptp(q_t[inl]) > 20:
+            s, a = np.polyfit(q_t[inl], ref_t[inl], 1)
+            if p.min_speed - 0.01 <= s <= p.max_speed + 0.01:
+                speed, offset = float(s), float(a)
+        inl = np.abs(ref_t - (offset + speed * q_t)) <= p.inlier_tol
+    return speed, offset, inl
+
+
+def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Alignment]:
+    """Find the lines (alignments) supported by at least ``min_hits`` distinct anchors."""
+    p = params
+    if hits.size < p.min_hits:
+        return []
+    coarse = np.arange(p.min_speed, p.max_speed + 1e-9, p.coarse_speed_step)
+    cands: list[tuple[int, int, float, float]] = []  # (count, item, speed, offset)
+    for s in coarse:
+        off_bin = np.floor((hits.ref_t - s * hits.q_t) / p.coarse_bin).astype(np.int64)
+        key = (hits.item << 28) + off_bin + (1 << 27)
+        uk, cnt = np.unique(key, return_counts=True)
+        nxt = np.searchsorted(uk, uk + 1)
+        has = (nxt < uk.size) & (uk[np.minimum(nxt, uk.size - 1)] == uk + 1)
+        c2 = cnt + np.where(has, cnt[np.minimum(nxt, uk.size - 1)], 0)
+        for k in np.flatnonzero(c2 >= p.min_hits):
+            item = int(uk[k] >> 28)
+            center = (int(uk[k] & ((1 << 28) - 1)) - (1 << 27) + 1) * p.coarse_bin
+            cands.append((int(c2[k]), item, float(s), float(center)))
+    cands.sort(key=lambda c: -c[0])
+    found: list[Alignment] = []
+    tried = 0
+    by_item: dict[int, np.ndarray] = {}
+    max_gap = p.max_gap_s / frame_s
+    for _count, item, s_c, center in cands:
+        if tried >= p.max_candidates:
+            break
+        if item not in by_item:
+            by_item[item] = np.flatnonzero(hits.item == item)
+        rows = by_item[item]
+        q_t, ref_t = hits.q_t[rows], hits.ref_t[rows]
+        mid = float(np.median(q_t))
+        if any(a.item == item and abs(a.offset + a.speed * mid - (center + s_c * mid))
+               < 1.5 * p.coarse_bin for a in found):
+            continue
+        tried += 1
+        near = np.abs(ref_t - s_c * q_t - center) <= 1.5 * p.coarse_bin
+        if near.sum() < p.min_hits:
+            continue
+        fine = np.arange(max(p.min_speed, s_c - p.coarse_speed_step),
+                         min(p.max_speed, s_c + p.coarse_speed_step) + 1e-9,
+                         p.fine_speed_step)
+        speed, offset, _ = _hough(q_t[near], ref_t[near], fine, p.fine_bin)
+        speed, offset, inl = _fit(q_t, ref_t, speed, offset, p)
+        if inl.sum() < p.min_hits:
+            continue
+        sel = rows[inl]
+        order = np.argsort(hits.q_t[sel], kind="stable")
+        sel = sel[order]
+        qt = hits.q_t[sel]
+        breaks = np.flatnonzero(np.diff(qt) > max_gap) + 1
+        for run in np.split(sel, breaks):
+            rq = hits.q_t[run]
+            n_anchor = int(np.unique(rq).size)
+            if n_anchor < p.min_hits:
+                continue
+            found.append(
+                Alignment(
+                    item=item,
+                    speed=speed,
+                    offset=offset,
+                    n_landmarks=n_anchor,
+                    n_hits=int(run.size),
+                    q_start=float(rq.min()),
+                    q_end=float(hits.q_end[run].max()),
+                    inlier_q=rq,
+                    inlier_ref=hits.ref_t[run],
+                )
+            )
+    found.sort(key=lambda a: -a.n_landmarks)
+    return found

@@ -1,0 +1,73 @@
+"""The archive index of an evidence store: open, add at ingest, remove, rebuild."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from earwitness.custody.records import ItemRecord
+from earwitness.decode import load_audio
+from earwitness.fingerprint.features import FingerprintParams, fingerprint
+from earwitness.fingerprint.index import ArchiveIndex, open_index
+
+if TYPE_CHECKING:
+    from earwitness.custody.store import EvidenceStore
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BACKEND = "embedded"
+
+
+def store_index(store: EvidenceStore, *, backend: str = DEFAULT_BACKEND) -> ArchiveIndex:
+    """The archive index kept under ``store.data_dir("index")``."""
+    return open_index(Path(store.data_dir("index")) / backend, backend=backend)
+
+
+def index_file(index: ArchiveIndex, *, item_id: str, sha256: str, path: Path) -> bool:
+    """Decode ``path`` and add its fingerprint to ``index`` (False if already present)."""
+    if item_id in index:
+        return False
+    params: FingerprintParams = index.params
+    audio = load_audio(path, sr=params.sr, mono=True)
+    fp = fingerprint(y=audio.samples, sr=audio.sr, params=params)
+    return index.add(item_id=item_id, sha256=sha256, duration_s=audio.duration_s, fp=fp)
+
+
+def remove_item(store: EvidenceStore, item_id: str, *, reason: str | None = None) -> bool:
+    """Remove an item's fingerprints from the index, with an ``index_remove`` audit entry."""
+    index = store_index(store)
+    removed = index.remove(item_id)
+    store.audit("index_remove", item_id=item_id,
+                details={"removed": removed, "reason": reason or ""})
+    return removed
+
+
+def rebuild(store: EvidenceStore, *,
+            progress: Callable[[ItemRecord], None] | None = None) -> int:
+    """Rebuild the index from every stored original. Returns the number of items indexed."""
+    index = store_index(store)
+    index.clear()
+    n = 0
+    for item in store.items():
+        try:
+            if index_file(index, item_id=item.id, sha256=item.sha256,
+                          path=Path(store.original_path(item))):
+                n += 1
+        except Exception as exc:  # one undecodable item must not stop the rebuild
+            log.warning("cannot index %s: %s", item.id, exc)
+            store.audit("index_failed", item_id=item.id, details={"error": str(exc)})
+        if progress:
+            progress(item)
+    store.audit("index_rebuild", item_id=None, details={"items": n})
+    return n
+
+
+class ArchiveIndexHook:
+    """Ingest hook: fingerprint every newly added item into the store's archive index."""
+
+    name = "archive_index"
+
+    def __call__(self, store: EvidenceStore, item: ItemRecord, path: Path) -> None:
+        index_file(store_index(store), item_id=item.id, sha256=item.sha256, path=path)

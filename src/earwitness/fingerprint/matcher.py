@@ -1,0 +1,204 @@
+"""Look up a recording in the archive index and report verified, calibrated matches.
+
+Score: each verified alignment has ``n_landmarks`` distinct query anchors on one line
+``ref_t = offset + speed * query_t``. A null model measured on *unrelated* speech (the
+calibration script ``benchmarks/calibrate_match.py``) gives the expected number of chance
+alignments with at least that many landmarks, per query of 10 s, per hour of indexed audio:
+``rate(n) = exp(log_rate - slope * n)``. The reported figure of merit is
+
+    expected_false_matches = rate(n) * (query_s / 10) * max(archive_h, min_archive_h)
+
+i.e. how many unrelated items this strong a match would be expected to produce by chance for
+this query against an archive of the current size. ``score = -log10(expected_false_matches)``.
+A match is listed when ``expected_false_matches <= max_expected`` and the matched query span
+is at least ``min_duration_s`` (stock phrases and short recitations recur in unrelated
+releases; shorter spans are near-misses, listed only on request).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from earwitness.fingerprint.align import AlignParams, Alignment, Hits, align_hits
+from earwitness.fingerprint.features import QueryTolerance, Triplets, expand_query, fingerprint
+from earwitness.fingerprint.index import ArchiveIndex
+
+
+@dataclass(frozen=True)
+class NullModel:
+    """Chance-alignment rate per 10 s query per indexed hour, as a log-linear tail."""
+
+    log_rate: float = 6.0
+    slope: float = 0.9
+    min_archive_h: float = 10.0
+    source: str = "default (uncalibrated)"
+
+    def expected(self, *, n_landmarks: int, query_s: float, archive_h: float) -> float:
+        rate = math.exp(self.log_rate - self.slope * n_landmarks)
+        return rate * max(query_s, 1.0) / 10.0 * max(archive_h, self.min_archive_h)
+
+
+@dataclass(frozen=True)
+class MatchParams:
+    """Decision and search parameters (recorded in reports)."""
+
+    max_expected: float = 0.01
+    min_duration_s: float = 3.0
+    min_landmarks: int = 8
+    max_postings: int = 4000
+    near_miss_expected: float = 10.0
+    align: AlignParams = field(default_factory=AlignParams)
+    tolerance: QueryTolerance = field(default_factory=QueryTolerance)
+    null: NullModel = field(default_factory=NullModel)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def load_match_params() -> MatchParams:
+    """Built-in parameters, with the null model and threshold from the calibration file."""
+    try:
+        text = (resources.files("earwitness") / "calibration" / "archive_match.json").read_text(
+            encoding="utf-8")
+    except (FileNotFoundError, OSError):
+        return MatchParams()
+    params = json.loads(text).get("params", {})
+    null = params.get("null_model")
+    return MatchParams(
+        max_expected=float(params.get("max_expected", 0.01)),
+        min_duration_s=float(params.get("min_duration_s", 3.0)),
+        min_landmarks=int(params.get("min_landmarks", 8)),
+        null=NullModel(**null) if null else NullModel(),
+    )
+
+
+@dataclass(frozen=True)
+class ArchiveMatch:
+    """One span of the query found in one indexed item."""
+
+    item_id: str
+    sha256: str
+    score: float
+    expected_false_matches: float
+    query_start_s: float
+    query_end_s: float
+    ref_start_s: float
+    ref_end_s: float
+    speed: float
+    n_landmarks: int
+    n_hits: int
+    above_threshold: bool
+    alignment: Alignment | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def matched_duration_s(self) -> float:
+        return self.query_end_s - self.query_start_s
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "item_id": self.item_id,
+            "sha256": self.sha256,
+            "score": round(self.score, 3),
+            "query_start_s": round(self.query_start_s, 3),
+            "query_end_s": round(self.query_end_s, 3),
+            "ref_start_s": round(self.ref_start_s, 3),
+            "ref_end_s": round(self.ref_end_s, 3),
+            "speed": round(self.speed, 4),
+            "expected_false_matches": float(f"{self.expected_false_matches:.3g}"),
+            "matched_duration_s": round(self.matched_duration_s, 3),
+            "landmarks": self.n_landmarks,
+        }
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Matches above the threshold (best first) and near-misses below it."""
+
+    matches: tuple[ArchiveMatch, ...]
+    near_misses: tuple[ArchiveMatch, ...]
+    query_duration_s: float
+    archive_hours: float
+    n_query_triplets: int
+    n_hits: int
+    params: MatchParams
+    query: Triplets | None = field(default=None, repr=False, compare=False)
+    hits: Hits | None = field(default=None, repr=False, compare=False)
+
+
+def match_fingerprint(
+    *,
+    query: Triplets,
+    index: ArchiveIndex,
+    params: MatchParams | None = None,
+    exclude: frozenset[str] = frozenset(),
+) -> MatchResult:
+    """Match a query fingerprint (made with ``query=True``) against ``index``."""
+    p = params or load_match_params()
+    fp = query.params
+    frame_s = fp.frame_s
+    q_s = query.n_frames * frame_s
+    archive_h = index.total_duration_s() / 3600.0
+    hashes, trip_row = expand_query(trip=query, tol=p.tolerance) if query.hashes.size else (
+        np.zeros(0, np.uint32), np.zeros(0, np.int64))
+    found = index.lookup(hashes, max_postings=p.max_postings)
+    tr = trip_row[found.rows]
+    keep = np.ones(tr.size, dtype=bool)
+    if exclude:
+        bad = np.array([it.item_id in exclude for it in found.items], dtype=bool)
+        if bad.any():
+            keep = ~bad[found.item]
+    tr = tr[keep]
+    hits = Hits(
+        q_t=query.t1[tr].astype(np.float64),
+        q_end=(query.t1[tr].astype(np.float64) + query.dt[tr]),
+        item=found.item[keep].astype(np.int64),
+        ref_t=found.ref_t[keep].astype(np.float64),
+    )
+    aligns = align_hits(hits=hits, params=p.align, frame_s=frame_s)
+    matches: list[ArchiveMatch] = []
+    near: list[ArchiveMatch] = []
+    for a in aligns:
+        it = found.items[a.item]
+        expected = p.null.expected(n_landmarks=a.n_landmarks, query_s=q_s, archive_h=archive_h)
+        q0, q1 = a.q_start * frame_s, a.q_end * frame_s
+        r0 = max(0.0, a.ref_start * frame_s)
+        r1 = min(it.duration_s, a.ref_end * frame_s)
+        ok = (expected <= p.max_expected and (q1 - q0) >= p.min_duration_s
+              and a.n_landmarks >= p.min_landmarks)
+        m = ArchiveMatch(
+            item_id=it.item_id, sha256=it.sha256,
+            score=-math.log10(max(expected, 1e-300)), expected_false_matches=expected,
+            query_start_s=q0, query_end_s=min(q1, q_s), ref_start_s=r0, ref_end_s=r1,
+            speed=a.speed, n_landmarks=a.n_landmarks, n_hits=a.n_hits, above_threshold=ok,
+            alignment=a,
+        )
+        if ok:
+            matches.append(m)
+        elif expected <= p.near_miss_expected:
+            near.append(m)
+    matches.sort(key=lambda m: -m.score)
+    near.sort(key=lambda m: -m.score)
+    return MatchResult(
+        matches=tuple(matches), near_misses=tuple(near), query_duration_s=q_s,
+        archive_hours=archive_h, n_query_triplets=int(query.hashes.size),
+        n_hits=int(hits.size), params=p, query=query, hits=hits,
+    )
+
+
+def match_audio(
+    *,
+    y: np.ndarray,
+    sr: int,
+    index: ArchiveIndex,
+    params: MatchParams | None = None,
+    exclude: frozenset[str] = frozenset(),
+) -> MatchResult:
+    """Fingerprint mono samples and match them against ``index``."""
+    q = fingerprint(y=y, sr=sr, params=index.params, query=True)
+    return match_fingerprint(query=q, index=index, params=params, exclude=exclude)

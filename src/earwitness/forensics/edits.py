@@ -1,0 +1,350 @@
+"""Edit points: instants where a recording was cut, joined or inserted into.
+
+Signals, each measured on both sides of every candidate instant and compared with its threshold:
+
+- ``noise_floor_db`` / ``noise_spectrum_db``: the background level and spectral shape, as a low
+  percentile of band energies over a window on each side (minimum statistics, Martin 2001,
+  "Noise power spectral density estimation based on optimal smoothing and minimum statistics",
+  IEEE Trans. Speech Audio Process. 9(5)); a join of two recordings moves them.
+- ``dc_offset``: mean sample value on each side (a join of material with different DC).
+- ``digital_silence``: runs of exact zeros inside a recording that otherwise never reaches
+  digital zero (inserted silence); both ends are edit points.
+- ``enf_phase_rad`` / ``hum_level_db``: mains-hum phase and level (see :mod:`.enf`).
+
+Localisation: the noise-floor instant is refined with a robust (L1) one-step fit on the band
+that moved most, DC by a one-step least-squares fit, ENF by the phase midpoint crossing, silence
+to the sample.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+from earwitness.forensics import enf
+from earwitness.forensics.dsp import frame_view, stft
+
+_BANDS_HZ = (100, 250, 500, 1000, 2000, 3000, 4500, 6000, 7900)
+
+
+@dataclass(frozen=True)
+class EditParams:
+    """Tunable parameters of the edit-point detector (thresholds are calibrated)."""
+
+    sr: int = 16000
+    hop_s: float = 0.01
+    n_fft: int = 512
+    floor_window_s: float = 1.5
+    floor_percentile: float = 10.0
+    floor_threshold_db: float = 6.0
+    spectrum_threshold_db: float = 5.0
+    dc_window_s: float = 0.5
+    dc_threshold: float = 0.004
+    min_silence_s: float = 0.01
+    silence_context_db: float = -80.0
+    enf_min_snr_db: float = 12.0
+    enf_threshold_rad: float = 0.6
+    hum_level_threshold_db: float = 8.0
+    merge_s: float = 0.3
+    edge_guard_s: float = 0.5
+
+
+@dataclass(frozen=True)
+class EditPoint:
+    """One detected instant with the evidence for it."""
+
+    t_s: float
+    score: float
+    triggered_by: tuple[str, ...]
+    evidence: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _band_db(*, y: np.ndarray, sr: int, p: EditParams) -> np.ndarray:
+    hop = int(p.hop_s * sr)
+    x = stft(y=y, n_fft=p.n_fft, hop=hop)
+    pw = np.abs(x) ** 2
+    f = np.fft.rfftfreq(p.n_fft, 1 / sr)
+    cols = []
+    for lo, hi in itertools.pairwise(_BANDS_HZ):
+        sel = (f >= lo) & (f < min(hi, sr / 2))
+        if sel.any():
+            cols.append(pw[:, sel].mean(axis=1))
+    return (10 * np.log10(np.stack(cols, axis=1) + 1e-14)).astype(np.float32)
+
+
+def _sides(a: np.ndarray, w: int, pct: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Left ``[i-w, i)`` and right ``[i, i+w)`` statistic of ``a`` (frames x k) at every i."""
+    if pct is None:
+        m = ndimage.uniform_filter1d(a, size=w, axis=0, mode="nearest")
+    else:
+        m = ndimage.percentile_filter(a, pct, size=(w, 1), mode="nearest")
+    left = np.roll(m, (w + 1) // 2, axis=0)
+    right = np.roll(m, -(w // 2), axis=0)
+    return left, right
+
+
+def _floor_power_db(b: np.ndarray) -> np.ndarray:
+    return 10 * np.log10(np.sum(10 ** (b / 10), axis=-1) + 1e-14)
+
+
+def _peaks(score: np.ndarray, thr: float, dist: int) -> list[int]:
+    """Local maxima of ``score`` above ``thr`` separated by at least ``dist`` frames."""
+    cand = np.nonzero(score >= thr)[0]
+    out: list[int] = []
+    for i in cand[np.argsort(-score[cand])]:
+        if all(abs(int(i) - j) >= dist for j in out):
+            out.append(int(i))
+    return sorted(out)
+
+
+def _step_l1(v: np.ndarray) -> int:
+    """Split index minimising the L1 cost of a one-step fit to ``v``."""
+    best, k_best = np.inf, v.size // 2
+    for k in range(2, v.size - 2):
+        a, b = v[:k], v[k:]
+        c = np.abs(a - np.median(a)).sum() + np.abs(b - np.median(b)).sum()
+        if c < best:
+            best, k_best = c, k
+    return k_best
+
+
+def _step_l2(v: np.ndarray) -> int:
+    """Split index of the least-squares one-step fit to ``v`` (CUSUM estimate)."""
+    n = v.size
+    c = np.cumsum(v - v.mean())
+    k = np.arange(1, n)
+    stat = np.abs(c[:-1]) / np.sqrt(k * (n - k) / n)
+    return int(np.argmax(stat)) + 1
+
+
+def digital_silences(*, y: np.ndarray, sr: int, min_s: float) -> list[tuple[int, int]]:
+    """Runs of exact zeros (|x| below half a 16-bit step) at least ``min_s`` long."""
+    z = np.abs(y) < 0.5 / 32768
+    if not z.any():
+        return []
+    d = np.diff(np.concatenate([[0], z.astype(np.int8), [0]]))
+    starts, ends = np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]
+    keep = (ends - starts) >= int(min_s * sr)
+    return list(zip(starts[keep].tolist(), ends[keep].tolist(), strict=True))
+
+
+def _ev(
+    before: float, after: float, unit: str, thr: float, *, absolute: bool = True
+) -> dict[str, Any]:
+    change = after - before
+    return {
+        "before": round(float(before), 5),
+        "after": round(float(after), 5),
+        "change": round(float(change), 5),
+        "unit": unit,
+        "threshold": thr,
+        "moved": bool(abs(change) >= thr) if absolute else bool(change >= thr),
+    }
+
+
+def find_edit_points(
+    *,
+    y: np.ndarray,
+    sr: int,
+    y_native: np.ndarray | None = None,
+    native_sr: int | None = None,
+    params: EditParams | None = None,
+) -> tuple[list[EditPoint], dict[str, Any]]:
+    """Edit points in mono ``y`` at ``params.sr`` (``y_native`` for sample-exact silence).
+
+    Returns the points and a summary (hum found, signals used).
+    """
+    p = params or EditParams()
+    y = np.asarray(y, dtype=np.float32)
+    hop = int(p.hop_s * sr)
+    bands = _band_db(y=y, sr=sr, p=p)
+    nfr = bands.shape[0]
+    # digitally silent frames must not pull the noise-floor percentiles down: they are
+    # reported by their own signal
+    fvs = frame_view(y=y, frame=p.n_fft, hop=int(p.hop_s * sr))[:nfr]
+    if fvs.shape[0] == nfr:
+        bands[np.max(np.abs(fvs), axis=1) < 0.5 / 32768] = 0.0
+    summary: dict[str, Any] = {
+        "signals": ["noise_floor_db", "noise_spectrum_db", "dc_offset", "digital_silence"]
+    }
+    if nfr < 4:
+        return [], summary
+    t_frames = (np.arange(nfr) * hop + p.n_fft / 2) / sr
+    w = max(3, int(p.floor_window_s / p.hop_s))
+    fl, fr = _sides(bands, w, p.floor_percentile)
+    lvl_l, lvl_r = _floor_power_db(fl), _floor_power_db(fr)
+    d = fr - fl
+    shape = np.mean(np.abs(d - d.mean(axis=1, keepdims=True)), axis=1)
+    level = lvl_r - lvl_l
+    wd = max(3, int(p.dc_window_s / p.hop_s))
+    fv = frame_view(y=y, frame=p.n_fft, hop=hop)[:nfr]
+    dcl, dcr = _sides(fv.mean(axis=1)[:, None], wd, None)
+    dc_l, dc_r = dcl[:, 0], dcr[:, 0]
+    guard = int(max(p.edge_guard_s, p.floor_window_s, p.dc_window_s) / p.hop_s) + 1
+    valid = np.zeros(nfr, dtype=bool)
+    valid[guard : max(guard, nfr - guard)] = True
+
+    # ENF track (if hum present)
+    x1k = enf.to_enf_rate(y=y, sr=sr)
+    hum = enf.detect_hum(x=x1k, min_snr_db=p.enf_min_snr_db)
+    tr = enf.track(x=x1k, hum=hum) if hum is not None else None
+    if tr is not None:
+        summary["hum"] = {
+            "nominal_hz": hum.nominal_hz,
+            "freq_hz": round(hum.freq_hz, 3),  # type: ignore[union-attr]
+            "snr_db": round(hum.snr_db, 1),
+        }  # type: ignore[union-attr]
+        summary["signals"] += ["enf_phase_rad", "hum_level_db"]
+        jump, amp_b, amp_a = enf.phase_steps(tr=tr, grid_s=t_frames)
+    else:
+        jump = amp_b = amp_a = np.zeros(nfr)
+    ratios = {
+        "noise_floor_db": np.abs(level) / p.floor_threshold_db,
+        "noise_spectrum_db": shape / p.spectrum_threshold_db,
+        "dc_offset": np.abs(dc_r - dc_l) / p.dc_threshold,
+        "enf_phase_rad": np.abs(jump) / p.enf_threshold_rad,
+        "hum_level_db": np.abs(amp_a - amp_b) / p.hum_level_threshold_db,
+    }
+    # a change must be the largest of its signal within one analysis window either side
+    dists = {
+        "noise_floor_db": w,
+        "noise_spectrum_db": w,
+        "dc_offset": wd,
+        "enf_phase_rad": int(1.0 / p.hop_s),
+        "hum_level_db": int(1.0 / p.hop_s),
+    }
+    cands: list[tuple[float, str]] = []
+    for name, r in ratios.items():
+        r = np.where(valid, r, 0.0)
+        for i in _peaks(r, 1.0, dists[name]):
+            cands.append(
+                (
+                    _refine(
+                        name,
+                        i,
+                        y=y,
+                        sr=sr,
+                        p=p,
+                        bands=bands,
+                        fl=fl,
+                        fr=fr,
+                        tr=tr,
+                        t_frames=t_frames,
+                    ),
+                    name,
+                )
+            )
+    # digital silence, sample-exact on the native signal when available
+    yn, srn = (y_native, native_sr) if y_native is not None and native_sr else (y, sr)
+    ctx_floor = float(np.percentile(_floor_power_db(bands), 5))
+    if ctx_floor > p.silence_context_db:
+        for s0, s1 in digital_silences(y=yn, sr=srn, min_s=p.min_silence_s):
+            if s0 > 0:
+                cands.append((s0 / srn, "digital_silence"))
+            if s1 < yn.size:
+                cands.append((s1 / srn, "digital_silence"))
+    # merge candidates by instant; the most precise signal gives the instant
+    prec = [
+        "digital_silence",
+        "dc_offset",
+        "noise_floor_db",
+        "noise_spectrum_db",
+        "enf_phase_rad",
+        "hum_level_db",
+    ]
+    cands.sort()
+    groups: list[list[tuple[float, str]]] = []
+    for c in cands:
+        if (
+            groups
+            and c[0] - groups[-1][-1][0] <= p.merge_s
+            and not (
+                c[1] == "digital_silence" and any(n == "digital_silence" for _, n in groups[-1])
+            )
+        ):
+            groups[-1].append(c)
+        else:
+            groups.append([c])
+    points: list[EditPoint] = []
+    for g in groups:
+        names = tuple(sorted({n for _, n in g}, key=prec.index))
+        t0 = min(g, key=lambda c: prec.index(c[1]))[0]
+        i = int(np.clip(np.searchsorted(t_frames, t0), 0, nfr - 1))
+        ev: dict[str, dict[str, Any]] = {
+            "noise_floor_db": _ev(lvl_l[i], lvl_r[i], "dB", p.floor_threshold_db),
+            "noise_spectrum_db": {
+                **_ev(0.0, float(shape[i]), "dB", p.spectrum_threshold_db),
+                "before": None,
+                "after": None,
+            },
+            "dc_offset": _ev(dc_l[i], dc_r[i], "full scale", p.dc_threshold),
+        }
+        if tr is not None:
+            ev["enf_phase_rad"] = {
+                **_ev(0.0, float(jump[i]), "rad", p.enf_threshold_rad),
+                "before": None,
+                "after": None,
+            }
+            ev["hum_level_db"] = _ev(amp_b[i], amp_a[i], "dB", p.hum_level_threshold_db)
+        if "digital_silence" in names:
+            sil_inside = -150.0
+            ev["digital_silence"] = {
+                "before": round(float(lvl_l[i]), 2),
+                "after": sil_inside,
+                "change": None,
+                "unit": "dBFS floor",
+                "threshold": p.silence_context_db,
+                "moved": True,
+            }
+        score = (
+            max(float(ratios[n][i]) for n in names if n in ratios)
+            if any(n in ratios for n in names)
+            else 1.0
+        )
+        points.append(
+            EditPoint(t_s=float(t0), score=max(score, 1.0), triggered_by=names, evidence=ev)
+        )
+    return points, summary
+
+
+def _refine(
+    name: str,
+    i: int,
+    *,
+    y: np.ndarray,
+    sr: int,
+    p: EditParams,
+    bands: np.ndarray,
+    fl: np.ndarray,
+    fr: np.ndarray,
+    tr: enf.EnfTrack | None,
+    t_frames: np.ndarray,
+) -> float:
+    """Refine the coarse instant (frame ``i``) of a change found by signal ``name``."""
+    hop = int(p.hop_s * sr)
+    if name in ("enf_phase_rad", "hum_level_db") and tr is not None:
+        return enf.locate_step(tr=tr, t_s=float(t_frames[i]))
+    if name == "dc_offset":
+        a = max(0, int((t_frames[i] - 0.4) * sr))
+        b = min(y.size, int((t_frames[i] + 0.4) * sr))
+        seg = y[a:b].astype(np.float64)
+        k = max(1, sr // 2000)
+        v = seg[: seg.size // k * k].reshape(-1, k).mean(axis=1)
+        return (a + _step_l2(v) * k) / sr
+    # noise floor: robust step on the band that moved most, speech peaks clipped
+    lo = max(0, i - int(0.6 / p.hop_s))
+    hi = min(bands.shape[0], i + int(0.6 / p.hop_s))
+    seg = bands[lo:hi]
+    k0 = i - lo
+    spread = (
+        np.median(np.abs(seg[:k0] - np.median(seg[:k0], axis=0)), axis=0)
+        + np.median(np.abs(seg[k0:] - np.median(seg[k0:], axis=0)), axis=0)
+        + 0.5
+    )
+    band = int(np.argmax(np.abs(fr[i] - fl[i]) / spread))
+    k = _step_l1(seg[:, band])
+    return float(t_frames[lo + k] - (p.n_fft / 2 - hop / 2) / sr)

@@ -1,0 +1,84 @@
+"""Edit-point detection on synthetic ground truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from earwitness.forensics import enf
+from earwitness.forensics.edits import EditParams, digital_silences, find_edit_points
+from earwitness.synth import forensics as F
+
+SR = 16000
+
+
+def _near(points: list, t: float, tol: float = 0.05) -> list:  # type: ignore[type-arg]
+    return [p for p in points if abs(p.t_s - t) <= tol]
+
+
+def test_splice_of_two_recordings_within_50ms(rng: np.random.Generator) -> None:
+    a = F.speech_bed(sr=SR, rng=rng, duration_s=10, noise_amp=0.003)
+    b = F.speech_bed(sr=SR, rng=rng, duration_s=10, noise_amp=0.02, color="white")
+    y, truth = F.splice(a=a, b=b, at_a_s=5.02, from_b_s=3.0, sr=SR)
+    points, _ = find_edit_points(y=y, sr=SR)
+    hit = _near(points, truth.t_s)
+    assert hit
+    ev = hit[0].evidence["noise_floor_db"]
+    assert ev["moved"] and ev["after"] > ev["before"]
+    assert set(ev) >= {"before", "after", "change", "unit", "threshold"}
+
+
+def test_inserted_digital_silence_both_ends(rng: np.random.Generator) -> None:
+    a = F.speech_bed(sr=SR, rng=rng, duration_s=10, noise_amp=0.003)
+    y, truth = F.insert_silence(y=a, sr=SR, at_s=4.0, length_s=0.3)
+    points, _ = find_edit_points(y=y, sr=SR)
+    for t in truth:
+        hit = _near(points, t.t_s, tol=0.001)
+        assert hit and "digital_silence" in hit[0].triggered_by
+
+
+def test_digital_silence_runs() -> None:
+    y = np.ones(1000, np.float32)
+    y[100:300] = 0.0
+    y[500:505] = 0.0
+    assert digital_silences(y=y, sr=10000, min_s=0.01) == [(100, 300)]
+
+
+def test_dc_jump(rng: np.random.Generator) -> None:
+    a = F.speech_bed(sr=SR, rng=rng, duration_s=10, noise_amp=0.003)
+    y, truth = F.dc_jump(y=a, sr=SR, at_s=6.33, offset=0.02)
+    points, _ = find_edit_points(y=y, sr=SR)
+    hit = _near(points, truth.t_s)
+    assert hit and hit[0].evidence["dc_offset"]["moved"]
+    assert hit[0].evidence["dc_offset"]["change"] == pytest.approx(0.02, abs=0.005)
+
+
+def test_enf_phase_break_with_50hz_hum(rng: np.random.Generator) -> None:
+    base = F.speech_bed(sr=SR, rng=rng, duration_s=20, noise_amp=0.003)
+    base = base + F.hum(sr=SR, duration_s=20, rng=rng, amp=0.01)
+    y, truth = F.delete(y=base, sr=SR, start_s=7.0, length_s=1.234)
+    points, summary = find_edit_points(y=y, sr=SR)
+    assert summary["hum"]["nominal_hz"] == 50.0
+    hit = _near(points, truth.t_s)
+    assert hit and "enf_phase_rad" in hit[0].triggered_by
+    assert abs(hit[0].evidence["enf_phase_rad"]["change"]) > 0.6
+
+
+def test_hum_detection_and_absence(rng: np.random.Generator) -> None:
+    h = F.hum(sr=1000, duration_s=10, rng=rng, freq=60.0, amp=0.05)
+    x = h + 0.01 * rng.standard_normal(h.size)
+    info = enf.detect_hum(x=x)
+    assert info is not None and info.nominal_hz in (60.0, 120.0, 180.0)
+    assert enf.detect_hum(x=0.01 * rng.standard_normal(10000)) is None
+
+
+def test_continuous_recording_with_hum_gives_no_edit(rng: np.random.Generator) -> None:
+    y = F.speech_bed(sr=SR, rng=rng, duration_s=30, noise_amp=0.005)
+    y = y + F.hum(sr=SR, duration_s=30, rng=rng, amp=0.01)
+    points, _ = find_edit_points(y=y, sr=SR)
+    assert points == []
+
+
+def test_short_input() -> None:
+    points, _ = find_edit_points(y=np.zeros(100, np.float32), sr=SR, params=EditParams())
+    assert points == []
