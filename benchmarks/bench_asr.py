@@ -72,18 +72,18 @@ def programme(seconds: float, rng: np.random.Generator) -> np.ndarray:
     return np.concatenate(out)[: int(seconds * SR)]
 
 
-def run_direct(model: Any, path: Path, threads: int) -> tuple[str, float]:
+def run_direct(model: Any, path: Path, threads: int) -> tuple[str, float, float]:
     from faster_whisper import decode_audio
 
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     audio = decode_audio(str(path), sampling_rate=SR)
     segments, _ = model.transcribe(audio, beam_size=5, word_timestamps=True, vad_filter=True)
     text = " ".join(s.text.strip() for s in segments)
-    return text, time.perf_counter() - t0
+    return text, time.perf_counter() - t0, time.process_time() - c0
 
 
-def run_stage(path: Path, model_dir: str, threads: int) -> tuple[str, float]:
-    t0 = time.perf_counter()
+def run_stage(path: Path, model_dir: str, threads: int) -> tuple[str, float, float]:
+    c0, t0 = time.process_time(), time.perf_counter()
     ctx = AnalysisContext(
         path=path,
         probe=probe(path),
@@ -95,7 +95,7 @@ def run_stage(path: Path, model_dir: str, threads: int) -> tuple[str, float]:
     )
     result = SpeechStage().run(ctx)
     text = " ".join(f.details["text"] for f in result.findings if f.kind == "transcript")
-    return text, time.perf_counter() - t0
+    return text, time.perf_counter() - t0, time.process_time() - c0
 
 
 def bench_model(name: str, path: Path, duration: float, threads: int, repeats: int) -> dict:
@@ -105,20 +105,26 @@ def bench_model(name: str, path: Path, duration: float, threads: int, repeats: i
     direct_model = WhisperModel(info.path, device="cpu", compute_type="int8", cpu_threads=threads)
     run_direct(direct_model, path, threads)  # warm-up
     run_stage(path, info.path, threads)  # warm-up, loads the stage's cached model
-    d_times, s_times = [], []
+    d_times, s_times, d_cpu, s_cpu = [], [], [], []
     d_text = s_text = ""
     for _ in range(repeats):
-        d_text, dt = run_direct(direct_model, path, threads)
-        s_text, st = run_stage(path, info.path, threads)
+        d_text, dt, dc = run_direct(direct_model, path, threads)
+        s_text, st, sc = run_stage(path, info.path, threads)
         d_times.append(dt)
         s_times.append(st)
+        d_cpu.append(dc)
+        s_cpu.append(sc)
     d, s = statistics.median(d_times), statistics.median(s_times)
+    dc, sc = statistics.median(d_cpu), statistics.median(s_cpu)
     return {
         "model": name,
         "sha256": info.sha256,
         "direct_s": d,
         "stage_s": s,
         "overhead": s / d - 1.0,
+        "direct_cpu_s": dc,
+        "stage_cpu_s": sc,
+        "overhead_cpu": sc / dc - 1.0,
         "rtf_direct": d / duration,
         "rtf_stage": s / duration,
         "identical": d_text == s_text,
@@ -186,16 +192,19 @@ def render(args: argparse.Namespace, duration: float, rows: list[dict], long: di
         "`faster_whisper.decode_audio` + `WhisperModel.transcribe(vad_filter=True, "
         "word_timestamps=True, beam_size=5)`. *Stage*: the earwitness `speech` stage "
         "(decode, VAD for findings and windows, same decoding, findings, watchlist, SRT/VTT; "
-        "translation off). Median of the repeats; RTF = processing time / audio duration "
-        "(lower is faster).",
+        "translation off). Median of the repeats; RTF = wall processing time / audio duration "
+        "(lower is faster). CPU = process CPU time over all threads, which is less disturbed "
+        "than wall time by the other jobs on the machine.",
         "",
-        "| model | direct (s) | stage (s) | overhead | RTF direct | RTF stage | same text |",
-        "|---|---|---|---|---|---|---|",
+        "| model | direct wall (s) | stage wall (s) | overhead (wall) | direct CPU (s) | "
+        "stage CPU (s) | overhead (CPU) | RTF direct | RTF stage | same text |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['model']} | {r['direct_s']:.2f} | {r['stage_s']:.2f} | "
-            f"{r['overhead'] * 100:+.1f}% | {r['rtf_direct']:.3f} | {r['rtf_stage']:.3f} | "
+            f"{r['overhead'] * 100:+.1f}% | {r['direct_cpu_s']:.2f} | {r['stage_cpu_s']:.2f} | "
+            f"{r['overhead_cpu'] * 100:+.1f}% | {r['rtf_direct']:.3f} | {r['rtf_stage']:.3f} | "
             f"{'yes' if r['identical'] else 'no'} |"
         )
     lines += [

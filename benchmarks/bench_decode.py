@@ -27,8 +27,10 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
 
 from earwitness.decode import iter_audio, load_audio, probe
@@ -42,6 +44,31 @@ def speechy(seconds: float, *, sr: int, rng: np.random.Generator) -> np.ndarray:
     reps = int(np.ceil(seconds * sr / base.size))
     x = np.tile(base, reps)[: int(seconds * sr)]
     return (x + 0.003 * rng.standard_normal(x.size)).astype(np.float32)
+
+
+def encode_long_opus(path: Path, *, seconds: float, rng: np.random.Generator) -> Path:
+    """Write a long 48 kHz mono Opus file minute by minute (never the whole signal in memory)."""
+    sr = 48000
+    base = babble(duration_s=60.0, sr=sr, rng=rng)
+    with av.open(str(path), mode="w", format="ogg") as container:
+        stream = container.add_stream("libopus", rate=sr)
+        stream.layout = "mono"  # type: ignore[union-attr]
+        stream.bit_rate = 32000
+        pts = 0
+        for _ in range(int(np.ceil(seconds / 60.0))):
+            block = base + 0.003 * rng.standard_normal(base.size, dtype=np.float32)
+            for i in range(0, block.size, 960 * 50):
+                part = np.ascontiguousarray(block[None, i : i + 960 * 50])
+                frame = av.AudioFrame.from_ndarray(part, format="flt", layout="mono")
+                frame.sample_rate = sr
+                frame.pts = pts
+                frame.time_base = Fraction(1, sr)
+                pts += part.shape[1]
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
 
 
 def decode_speed(path: Path, *, sr: int | None, mono: bool, seconds: float) -> float:
@@ -134,9 +161,8 @@ def main() -> None:
             lines.append(f"| {name} | {native:.0f}x real time | {k16:.0f}x real time |")
             print(lines[-1], flush=True)
         long_s = args.long_minutes * 60
-        long_x = speechy(long_s, sr=48000, rng=rng)
-        long_path = encode_file(tmp / "long.ogg", long_x, sr=48000, bitrate=32000)
-        del long_x, x, stereo
+        del x, stereo
+        long_path = encode_long_opus(tmp / "long.ogg", seconds=long_s, rng=rng)
         base = peak_rss("import", long_path)
         lines += [
             "",

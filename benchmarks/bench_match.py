@@ -23,11 +23,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import match_data as md  # noqa: E402
-
-from earwitness.fingerprint import fingerprint, match_audio, open_index  # noqa: E402
-from earwitness.fingerprint.align import AlignParams  # noqa: E402
-from earwitness.fingerprint.matcher import MatchParams, NullModel  # noqa: E402
+import match_data as md
+from earwitness.fingerprint import fingerprint, match_audio, open_index
+from earwitness.fingerprint.align import AlignParams
+from earwitness.fingerprint.matcher import MatchParams, NullModel
 
 CAL = Path(__file__).resolve().parents[1] / "src" / "earwitness" / "calibration"
 SR = md.SR
@@ -36,14 +35,15 @@ SR = md.SR
 def fit_null(counts: list[int], exposure: float, n0: int = 3) -> NullModel:
     """Geometric tail above ``n0`` (maximum likelihood) of chance-alignment landmark counts."""
     tail = np.array([c for c in counts if c >= n0], dtype=float)
-    if tail.size >= 5:
-        slope = math.log(1.0 + 1.0 / max(np.mean(tail - n0), 1e-3))
-    else:
-        slope = 0.5
+    slope = math.log(1.0 + 1.0 / max(np.mean(tail - n0), 1e-3)) if tail.size >= 5 else 0.5
     log_rate = math.log(max(tail.size, 1) / exposure) + slope * n0
-    return NullModel(log_rate=round(log_rate, 4), slope=round(slope, 4), min_archive_h=10.0,
-                     source=f"calibrated by benchmarks/bench_match.py on {tail.size} chance "
-                            "alignments of unrelated speech")
+    return NullModel(
+        log_rate=round(log_rate, 4),
+        slope=round(slope, 4),
+        min_archive_h=10.0,
+        source=f"calibrated by benchmarks/bench_match.py on {tail.size} chance "
+        "alignments of unrelated speech",
+    )
 
 
 def main() -> int:
@@ -56,12 +56,17 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp())
     index = open_index(tmp / "idx")
     for k, y in enumerate(refs):
-        index.add(item_id=f"ref{k}", sha256=f"{k:064x}", duration_s=y.size / SR,
-                  fp=fingerprint(y=y, sr=SR))
+        index.add(
+            item_id=f"ref{k}",
+            sha256=f"{k:064x}",
+            duration_s=y.size / SR,
+            fp=fingerprint(y=y, sr=SR),
+        )
     hours = index.total_duration_s() / 3600
     # 1) null model from unrelated queries (all alignments, however weak)
-    raw = MatchParams(align=AlignParams(min_hits=3), min_landmarks=10**9,
-                      near_miss_expected=math.inf)
+    raw = MatchParams(
+        align=AlignParams(min_hits=3), min_landmarks=10**9, near_miss_expected=math.inf
+    )
     counts: list[int] = []
     q_units = 0.0
     null_queries = null + filler
@@ -72,8 +77,9 @@ def main() -> int:
     model = fit_null(counts, q_units * hours)
     params = MatchParams(null=model)
     # 2) false positives at the threshold
-    fp_queries = sum(bool(match_audio(y=y, sr=SR, index=index, params=params).matches)
-                     for y in null_queries)
+    fp_queries = sum(
+        bool(match_audio(y=y, sr=SR, index=index, params=params).matches) for y in null_queries
+    )
     # 3) robustness per condition
     rows = []
     conds = md.conditions(rng)
@@ -91,14 +97,15 @@ def main() -> int:
             ref = refs[ref_k]
             seg_s = 10.0 if k % 2 == 0 else 15.0
             st = float(rng.uniform(0, ref.size / SR - seg_s))
-            seg = ref[int(st * SR): int(st * SR) + int(seg_s * SR)]
+            seg = ref[int(st * SR) : int(st * SR) + int(seg_s * SR)]
             if seg_s == 10.0:
                 a, orig = 0.0, seg
             else:
                 fill = filler[k % len(filler)]
                 a = float(rng.uniform(2.0, 23.0))
-                orig = np.concatenate([fill[: int(a * SR)], seg, fill[int(a * SR):][
-                    : int((25.0 - a) * SR)]])
+                orig = np.concatenate(
+                    [fill[: int(a * SR)], seg, fill[int(a * SR) :][: int((25.0 - a) * SR)]]
+                )
             y = fn(orig)
             res = match_audio(y=y, sr=SR, index=index, params=params)
             n += 1
@@ -115,29 +122,49 @@ def main() -> int:
                     q1 = (a + seg_s) / s_true - trim
                     span_errs += [abs(m.query_start_s - max(q0, 0)), abs(m.query_end_s - q1)]
         all_err += errs
-        rows.append({"condition": name, "queries": n, "tpr": tp / n,
-                     "median_offset_error_s": float(np.median(errs)) if errs else None,
-                     "median_span_edge_error_s": float(np.median(span_errs))
-                     if span_errs else None})
-        print(f"{name:22s} TPR {tp / n:.2f}  offset err {rows[-1]['median_offset_error_s']}  "
-              f"span edge err {rows[-1]['median_span_edge_error_s']}", flush=True)
+        rows.append(
+            {
+                "condition": name,
+                "queries": n,
+                "tpr": tp / n,
+                "median_offset_error_s": float(np.median(errs)) if errs else None,
+                "median_span_edge_error_s": float(np.median(span_errs)) if span_errs else None,
+            }
+        )
+        print(
+            f"{name:22s} TPR {tp / n:.2f}  offset err {rows[-1]['median_offset_error_s']}  "
+            f"span edge err {rows[-1]['median_span_edge_error_s']}",
+            flush=True,
+        )
     tprs = [r["tpr"] for r in rows]
     fpr = fp_queries / len(null_queries)
     med = float(np.median(all_err)) if all_err else float("nan")
     print(f"null model: {model}")
-    print(f"false positives: {fp_queries}/{len(null_queries)} unrelated queries; "
-          f"wrong-item matches in positive queries: {wrong_item}")
-    print(f"min TPR {min(tprs):.2f}; median offset error {med:.3f} s; "
-          f"elapsed {time.time() - t0:.0f} s; archive {hours:.2f} h")
-    table = ["| condition | TPR | median offset error (s) | median span-edge error (s) |",
-             "|---|---|---|---|"]
+    print(
+        f"false positives: {fp_queries}/{len(null_queries)} unrelated queries; "
+        f"wrong-item matches in positive queries: {wrong_item}"
+    )
+    print(
+        f"min TPR {min(tprs):.2f}; median offset error {med:.3f} s; "
+        f"elapsed {time.time() - t0:.0f} s; archive {hours:.2f} h"
+    )
+    table = [
+        "| condition | TPR | median offset error (s) | median span-edge error (s) |",
+        "|---|---|---|---|",
+    ]
     for r in rows:
-        table.append(f"| {r['condition']} | {r['tpr']:.2f} | {r['median_offset_error_s']} | "
-                     f"{r['median_span_edge_error_s']} |")
+        table.append(
+            f"| {r['condition']} | {r['tpr']:.2f} | {r['median_offset_error_s']} | "
+            f"{r['median_span_edge_error_s']} |"
+        )
     print("\n".join(table))
     if args.write_calibration:
-        figures = {"tpr_min": min(tprs), "false_positive_rate": fpr,
-                   "median_offset_error_s": med, "wrong_item_matches": float(wrong_item)}
+        figures = {
+            "tpr_min": min(tprs),
+            "false_positive_rate": fpr,
+            "median_offset_error_s": med,
+            "wrong_item_matches": float(wrong_item),
+        }
         figures.update({f"tpr[{r['condition']}]": r["tpr"] for r in rows})
         weakest = min(rows, key=lambda r: r["tpr"])
         data = {
@@ -149,18 +176,24 @@ def main() -> int:
                 f"({weakest['condition']}); {fpr:.1%} of unrelated queries gave a false match."
             ),
             "figures": figures,
-            "dataset": (f"{len(refs)} references ({hours:.2f} h) from FSDD digits + JFK "
-                        f"(shared corpus); {len(null_queries)} unrelated queries (held-out "
-                        f"FSDD clips, babble, hotwords, stereo_diarization); "
-                        f"{2 * args.per_condition} positive queries per condition"),
+            "dataset": (
+                f"{len(refs)} references ({hours:.2f} h) from FSDD digits + JFK "
+                f"(shared corpus); {len(null_queries)} unrelated queries (held-out "
+                f"FSDD clips, babble, hotwords, stereo_diarization); "
+                f"{2 * args.per_condition} positive queries per condition"
+            ),
             "produced_by": "benchmarks/bench_match.py --write-calibration",
             "measured_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "params": {
                 "max_expected": params.max_expected,
                 "min_duration_s": params.min_duration_s,
                 "min_landmarks": params.min_landmarks,
-                "null_model": {"log_rate": model.log_rate, "slope": model.slope,
-                               "min_archive_h": model.min_archive_h, "source": model.source},
+                "null_model": {
+                    "log_rate": model.log_rate,
+                    "slope": model.slope,
+                    "min_archive_h": model.min_archive_h,
+                    "source": model.source,
+                },
                 "conditions": rows,
             },
         }

@@ -1,8 +1,8 @@
 """Archive matching: indexing speed, index size, and query time from 10 h to 1,000 h indexed.
 
 Indexing speed is measured on real speech (decoding included) encoded as MP3 and FLAC. Large
-archives are simulated: postings whose hashes are drawn from the empirical hash distribution
-of real speech fingerprints (so frequent hashes stay frequent) and whose positions are uniform
+archives are simulated: postings whose hash fields are drawn from the empirical marginal distributions
+of real speech fingerprints (so frequent values stay frequent) and whose positions are uniform
 over the archive's frame axis, at the measured postings-per-hour of real speech; the archive
 holds 1 h items. A 10 s real-speech query is then timed (fingerprinting + look-up + alignment).
 
@@ -23,13 +23,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import match_data as md  # noqa: E402
-
-from earwitness.decode import load_audio  # noqa: E402
-from earwitness.fingerprint import fingerprint, match_audio, open_index  # noqa: E402
-from earwitness.fingerprint.features import FingerprintParams  # noqa: E402
-from earwitness.fingerprint.index import ITEM_GAP  # noqa: E402
-from earwitness.synth import encode_file  # noqa: E402
+import match_data as md
+from earwitness.decode import load_audio
+from earwitness.fingerprint import fingerprint, match_audio, open_index
+from earwitness.fingerprint.features import _BITS, FingerprintParams
+from earwitness.fingerprint.index import ITEM_GAP
+from earwitness.synth import encode_file
 
 
 def indexing_speed(tmp: Path, refs: list[np.ndarray]) -> dict[str, float]:
@@ -48,30 +47,58 @@ def indexing_speed(tmp: Path, refs: list[np.ndarray]) -> dict[str, float]:
     return out
 
 
-def simulate(directory: Path, hours: float, hash_pool: np.ndarray, per_hour: float,
-             rng: np.random.Generator) -> None:
+def hash_model(hashes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Empirical marginal distribution of each packed hash field (values, probabilities)."""
+    fields = []
+    shift = sum(_BITS)
+    for bits in _BITS:
+        shift -= bits
+        v = (hashes >> np.uint32(shift)) & np.uint32((1 << bits) - 1)
+        vals, counts = np.unique(v, return_counts=True)
+        fields.append((vals.astype(np.uint32), counts / counts.sum()))
+    return fields
+
+
+def sample_hashes(model: list[tuple[np.ndarray, np.ndarray]], n: int,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Hashes whose fields are drawn independently from their real-speech marginals."""
+    h = np.zeros(n, dtype=np.uint32)
+    for (vals, prob), bits in zip(model, _BITS, strict=True):
+        h = (h << np.uint32(bits)) | vals[rng.choice(vals.size, size=n, p=prob)]
+    return h
+
+
+def simulate(directory: Path, hours: float, model: list[tuple[np.ndarray, np.ndarray]],
+             per_hour: float, rng: np.random.Generator) -> None:
     """Write an embedded index of ``hours`` 1-hour items with synthetic postings."""
     params = FingerprintParams()
-    idx = open_index(directory)  # creates the manifest
+    open_index(directory)  # creates the manifest
     frames_h = int(3600 / params.frame_s)
     n_items = int(hours)
     n = int(per_hour * hours)
-    h = hash_pool[rng.integers(0, hash_pool.size, n)]
-    item = rng.integers(0, n_items, n)
-    pos = (item * (frames_h + ITEM_GAP) + rng.integers(0, frames_h, n)).astype(np.uint32)
+    h = np.empty(n, dtype=np.uint32)
+    pos = np.empty(n, dtype=np.uint32)
+    chunk = 20_000_000
+    for a in range(0, n, chunk):
+        b = min(n, a + chunk)
+        h[a:b] = sample_hashes(model, b - a, rng)
+        item = rng.integers(0, n_items, b - a)
+        pos[a:b] = item * (frames_h + ITEM_GAP) + rng.integers(0, frames_h, b - a)
     order = np.argsort(h, kind="stable")
     sid = uuid.uuid4().hex[:16]
     np.save(directory / f"seg-{sid}-h.npy", h[order])
     np.save(directory / f"seg-{sid}-p.npy", pos[order])
-    del order, h, pos, item
+    del order, h, pos
     man = json.loads((directory / "manifest.json").read_text())
     man["segments"] = [{"id": sid, "n": n}]
-    man["items"] = {f"sim{k:05d}": {"sha256": f"{k:064x}", "duration_s": 3600.0,
-                                    "start": k * (frames_h + ITEM_GAP), "n_frames": frames_h,
-                                    "n_postings": int(per_hour)} for k in range(n_items)}
+    man["items"] = {
+        f"sim{k:05d}": {"sha256": f"{k:064x}", "duration_s": 3600.0,
+                        "start": k * (frames_h + ITEM_GAP), "n_frames": frames_h,
+                        "n_postings": int(per_hour)}
+        for k in range(n_items)
+    }
     man["next_pos"] = n_items * (frames_h + ITEM_GAP)
     (directory / "manifest.json").write_text(json.dumps(man))
-    del idx
 
 
 def main() -> int:
@@ -90,15 +117,18 @@ def main() -> int:
     jfk = fingerprint(y=refs[-1][: 11 * md.SR], sr=md.SR)
     per_hour_dense = jfk.hashes.size / 11.0 * 3600
     per_hour = max(per_hour_fsdd, per_hour_dense)
-    print(f"postings/h: digits {per_hour_fsdd:.0f}, continuous speech (JFK) "
-          f"{per_hour_dense:.0f}; simulating {per_hour:.0f}/h = "
-          f"{per_hour * 8 / 1e6:.2f} MB/h")
+    model = hash_model(pool)
+    print(
+        f"postings/h: digits {per_hour_fsdd:.0f}, continuous speech (JFK) "
+        f"{per_hour_dense:.0f}; simulating {per_hour:.0f}/h = "
+        f"{per_hour * 8 / 1e6:.2f} MB/h"
+    )
     query = filler[0][: 10 * md.SR]
     for hours in args.hours:
         d = tmp / f"sim{int(hours)}"
         d.mkdir()
         t0 = time.perf_counter()
-        simulate(d, hours, pool, per_hour, rng)
+        simulate(d, hours, model, per_hour, rng)
         build_s = time.perf_counter() - t0
         idx = open_index(d)
         times = []
@@ -111,10 +141,13 @@ def main() -> int:
             hits = res.n_hits
         size = idx.stats()["bytes"]
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{hours:6.0f} h: build {build_s:.1f} s, index {size / 1e6:.1f} MB "
-              f"({size / 1e6 / hours:.2f} MB/h), 10 s query median "
-              f"{np.median(times) * 1000:.1f} ms (min {min(times) * 1000:.1f}), "
-              f"last query hits {hits}, peak RSS so far {rss:.0f} MB", flush=True)
+        print(
+            f"{hours:6.0f} h: build {build_s:.1f} s, index {size / 1e6:.1f} MB "
+            f"({size / 1e6 / hours:.2f} MB/h), 10 s query median "
+            f"{np.median(times) * 1000:.1f} ms (min {min(times) * 1000:.1f}), "
+            f"last query hits {hits}, peak RSS so far {rss:.0f} MB",
+            flush=True,
+        )
         for f in d.glob("seg-*.npy"):
             f.unlink()
     del query

@@ -1,6 +1,6 @@
 """Calibrate the archive-match threshold (null model) and write calibration/archive_match.json.
 
-    nice .venv/bin/python benchmarks/calibrate_match.py
+nice .venv/bin/python benchmarks/calibrate_match.py
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_match  # noqa: E402
+import bench_match
 
 if __name__ == "__main__":
     sys.argv = [sys.argv[0], "--write-calibration", *sys.argv[1:]]

@@ -2,7 +2,8 @@
 
 Method: linear logistic-regression calibration of cosine scores (Brümmer & du Preez 2006,
 "Application-independent evaluation of speaker detection", Computer Speech & Language 20),
-with Cllr (same paper) and EER measured on held-out trials.
+with Cllr (same paper) and EER measured on held-out trials. |LLR| is capped at ln(n), n the
+number of held-out trials of the scarcer class (no LR beyond n can be checked with n trials).
 
 Data: the Free Spoken Digit Dataset speakers in ../shared/corpus/fsdd (george, jackson, lucas;
 English digits, 8 kHz). Single digits are 0.3-0.7 s, so "recordings" are concatenations of
@@ -13,7 +14,12 @@ on the trials not involving speaker X, test on the trials involving X (held-out 
 non-target trials against the other corpus talkers (jfk.flac, hotwords.mp3, both channels of
 stereo_diarization.flac) are scored as a cross-corpus check.
 
-Usage: .venv/bin/python benchmarks/calibrate_speakers.py [--corpus DIR] [--group 5]
+Extra different-speaker trials (optional, on by default when present): sentences by 13
+Festival voices in 6 languages made by benchmarks/speaker_data.py (sentences 0-5 fit, 6+ held
+out). They are synthetic, so they enter only as *different-speaker* trials (voice vs voice and
+voice vs FSDD); they widen the non-target population from 3 speaker pairs to over 100.
+
+Usage: .venv/bin/python benchmarks/calibrate_speakers.py [--corpus DIR] [--group 5] [--no-extra]
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import numpy as np
 from earwitness.decode import load_audio
 from earwitness.speakers.calibration import (
     DETECTOR,
+    LinearCalibration,
     cllr,
     eer,
     fit_linear_calibration,
@@ -85,11 +92,21 @@ def figures(cal, tgt: np.ndarray, non: np.ndarray) -> dict[str, float]:  # type:
     }
 
 
+def extra_nontargets(vx: np.ndarray, lx: list[str], v: np.ndarray) -> np.ndarray:
+    """Different-speaker scores: extra voices against each other and against FSDD vectors."""
+    if len(vx) == 0:
+        return np.zeros(0)
+    _, among = trial_scores(vectors=vx, labels=lx)
+    return np.concatenate([among, (vx @ v.T).ravel()])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     ap.add_argument("--group", type=int, default=5, help="FSDD clips per recording")
     ap.add_argument("--seed", type=int, default=20261125)
+    ap.add_argument("--extra", type=Path, default=ROOT / "benchmarks" / "data" / "festvox")
+    ap.add_argument("--no-extra", action="store_true", help="FSDD trials only")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     emb = get_embedder()
@@ -101,7 +118,40 @@ def main() -> int:
     v_held, l_held = embed_half(held_files, args.group, args.seed + 1, emb)
     t_fit, n_fit = trial_scores(vectors=v_fit, labels=l_fit)
     t_held, n_held = trial_scores(vectors=v_held, labels=l_held)
-    cal = fit_linear_calibration(target_scores=t_fit, nontarget_scores=n_fit)
+    fsdd_only = fit_linear_calibration(target_scores=t_fit, nontarget_scores=n_fit)
+    fsdd_only_held = figures(fsdd_only, t_held, n_held)
+
+    extra_desc = ""
+    if not args.no_extra and args.extra.is_dir():
+        xf = labelled_files(args.extra)
+        print(f"embedding {len(xf)} extra-voice files...", file=sys.stderr)
+        vx = np.stack([embed_group([p], embedder=emb)[0] for p, _ in xf])
+        lx = [s for _, s in xf]
+        fit_m = np.array([clip_number(p) < 6 for p, _ in xf])
+        n_fit = np.concatenate(
+            [
+                n_fit,
+                extra_nontargets(
+                    vx[fit_m], [x for x, m in zip(lx, fit_m, strict=True) if m], v_fit
+                ),
+            ]
+        )
+        n_held = np.concatenate(
+            [
+                n_held,
+                extra_nontargets(
+                    vx[~fit_m], [x for x, m in zip(lx, fit_m, strict=True) if not m], v_held
+                ),
+            ]
+        )
+        extra_desc = (
+            f"; different-speaker trials also from {len(set(lx))} Festival synthetic voices "
+            "(English, Czech, Finnish, Italian, Catalan, Russian; benchmarks/speaker_data.py), "
+            "voice vs voice and voice vs FSDD"
+        )
+    cal0 = fit_linear_calibration(target_scores=t_fit, nontarget_scores=n_fit)
+    bound = math.log(min(len(t_held), len(n_held)))
+    cal = LinearCalibration(slope=cal0.slope, offset=cal0.offset, bound=bound)
     held = figures(cal, t_held, n_held)
     fit = figures(cal, t_fit, n_fit)
 
@@ -145,14 +195,15 @@ def main() -> int:
         f"Free Spoken Digit Dataset (3 speakers: george, jackson, lucas; English digits, 8 kHz "
         f"upsampled to 16 kHz), recordings of {args.group} concatenated digits (about "
         f"{args.group * 0.45:.0f} s of speech); utterance-disjoint split, clips 0-24 fit / "
-        "25-49 held out"
+        f"25-49 held out{extra_desc}"
     )
     summary = (
-        f"On held-out FSDD recordings (3 English speakers, 8 kHz, about "
-        f"{args.group * 0.45:.0f} s each) the calibrated LLRs gave EER "
+        f"On held-out trials (same-speaker: 3 English FSDD talkers, 8 kHz, about "
+        f"{args.group * 0.45:.0f} s each; different-speaker: FSDD"
+        f"{' and synthetic voices' if extra_desc else ''}) the calibrated LLRs gave EER "
         f"{100 * held['eer']:.1f}% and Cllr {held['cllr']:.3f} bits "
         f"({int(held['target_trials'])} same-speaker, {int(held['nontarget_trials'])} "
-        "different-speaker trials); with only 3 calibration speakers these figures are "
+        "different-speaker trials); with only 3 real calibration speakers these figures are "
         "indicative, not a validation for casework."
     )
     data = {
@@ -162,6 +213,8 @@ def main() -> int:
             **{k: round(v, 5) for k, v in held.items()},
             "fit_eer": round(fit["eer"], 5),
             "fit_cllr": round(fit["cllr"], 5),
+            "fsdd_only_eer": round(fsdd_only_held["eer"], 5),
+            "fsdd_only_cllr": round(fsdd_only_held["cllr"], 5),
             "loso_max_eer": max(v["eer"] for v in loso.values()),
             "loso_max_cllr": max(v["cllr"] for v in loso.values()),
             **{k: round(v, 5) for k, v in cross.items()},
@@ -172,6 +225,7 @@ def main() -> int:
         "params": {
             "slope": round(cal.slope, 6),
             "offset": round(cal.offset, 6),
+            "llr_bound": round(bound, 4),
             "llr_base": "natural log",
             "score": "cosine of unit mean GE2E vectors (recording vs recording)",
             "prior": 0.5,
@@ -180,12 +234,19 @@ def main() -> int:
             "embedder_version": emb.version,
             "group": args.group,
             "seed": args.seed,
+            "fsdd_only_fit": {
+                "slope": round(fsdd_only.slope, 4),
+                "offset": round(fsdd_only.offset, 4),
+            },
             "leave_one_speaker_out": loso,
         },
     }
     args.out.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(data["figures"], indent=2))
-    print(f"slope {cal.slope:.3f} offset {cal.offset:.3f}; wrote {args.out}", file=sys.stderr)
+    print(
+        f"slope {cal.slope:.3f} offset {cal.offset:.3f} bound {bound:.2f}; wrote {args.out}",
+        file=sys.stderr,
+    )
     return 0 if math.isfinite(held["cllr"]) else 1
 
 

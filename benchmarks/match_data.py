@@ -42,34 +42,41 @@ def _concat(clips: list[np.ndarray], seconds: float, rng: np.random.Generator) -
     return np.concatenate(parts)[: int(seconds * SR)].astype(np.float32)
 
 
-def build(seed: int = 1, n_refs: int = 8, ref_s: float = 50.0,
-          n_null: int = 40) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+def build(
+    seed: int = 1, n_refs: int = 8, ref_s: float = 50.0, n_null: int = 40
+) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
     """(references, filler speech for new recordings, unrelated queries)."""
     rng = np.random.default_rng(seed)
     idx_clips = _clips(rng, held_out=False)
     other = _clips(rng, held_out=True)
-    extra = [load_audio(CORPUS / n, sr=SR).samples for n in
-             ("jfk.flac", "hotwords.mp3", "stereo_diarization.flac")]
+    extra = [
+        load_audio(CORPUS / n, sr=SR).samples
+        for n in ("jfk.flac", "hotwords.mp3", "stereo_diarization.flac")
+    ]
     refs = [_concat(idx_clips, ref_s, rng) for _ in range(n_refs - 1)]
     refs.append(np.concatenate([extra[0], _concat(idx_clips, ref_s - 11, rng)]))
     filler = [_concat(other, 25.0, rng) for _ in range(8)]
     null = [_concat(other, 10.0, rng) for _ in range(n_null // 2)]
-    null += [babble(duration_s=10.0, sr=SR, rng=rng, f0=float(rng.uniform(90, 220)))
-             for _ in range(n_null - len(null))]
+    null += [
+        babble(duration_s=10.0, sr=SR, rng=rng, f0=float(rng.uniform(90, 220)))
+        for _ in range(n_null - len(null))
+    ]
     null.append(np.concatenate([extra[1], extra[2]]))
     return refs, filler, null
 
 
 def conditions(rng: np.random.Generator) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
-    def codec(name: str, bitrate: int | None, out_sr: int | None = None
-              ) -> Callable[[np.ndarray], np.ndarray]:
+    def codec(
+        name: str, bitrate: int | None, out_sr: int | None = None
+    ) -> Callable[[np.ndarray], np.ndarray]:
         def f(y: np.ndarray) -> np.ndarray:
             x, sr = dg.codec_roundtrip(y=y, sr=SR, codec=name, bitrate=bitrate, out_sr=out_sr)
             return dg.resample_speed(y=x, factor=sr / SR) if sr != SR else x
+
         return f
 
     def trim_gain(y: np.ndarray) -> np.ndarray:
-        return (y[int(0.37 * SR):] * 10 ** (-12 / 20)).astype(np.float32)
+        return (y[int(0.37 * SR) :] * 10 ** (-12 / 20)).astype(np.float32)
 
     return {
         "clean": lambda y: y,
@@ -80,7 +87,8 @@ def conditions(rng: np.random.Generator) -> dict[str, Callable[[np.ndarray], np.
         "white noise 10 dB": lambda y: dg.add_noise(y=y, snr_db=10, rng=rng),
         "white noise 0 dB": lambda y: dg.add_noise(y=y, snr_db=0, rng=rng),
         "music bed 5 dB": lambda y: dg.add_noise(
-            y=y, snr_db=5, rng=rng, noise=dg.music_bed(duration_s=y.size / SR, sr=SR, rng=rng)),
+            y=y, snr_db=5, rng=rng, noise=dg.music_bed(duration_s=y.size / SR, sr=SR, rng=rng)
+        ),
         "gain -12 dB + trim": trim_gain,
         "speed +5%": lambda y: dg.resample_speed(y=y, factor=1.05),
         "speed -5%": lambda y: dg.resample_speed(y=y, factor=0.95),
@@ -92,5 +100,10 @@ def conditions(rng: np.random.Generator) -> dict[str, Callable[[np.ndarray], np.
     }
 
 
-SPEED = {"speed +5%": 1.05, "speed -5%": 0.95, "speed +3%": 1.03, "tempo +5%": 1.05,
-         "tempo -5%": 0.95}
+SPEED = {
+    "speed +5%": 1.05,
+    "speed -5%": 0.95,
+    "speed +3%": 1.03,
+    "tempo +5%": 1.05,
+    "tempo -5%": 0.95,
+}

@@ -166,8 +166,15 @@ def main() -> int:
             if out.exists():
                 continue
             stretch = 0.85 + 0.05 * (k % 7)  # vary the speaking rate a little
-            cmd = ["text2wave", "-eval", f"(voice_{voice})", "-eval",
-                   f"(Parameter.set 'Duration_Stretch {stretch:.2f})", "-o", str(out)]
+            cmd = [
+                "text2wave",
+                "-eval",
+                f"(voice_{voice})",
+                "-eval",
+                f"(Parameter.set 'Duration_Stretch {stretch:.2f})",
+                "-o",
+                str(out),
+            ]
             res = subprocess.run(cmd, input=text.encode("utf-8"), capture_output=True)
             if res.returncode != 0 or not out.exists() or out.stat().st_size < 1000:
                 out.unlink(missing_ok=True)

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from earwitness.decode import load_audio
+from earwitness.events.base import DetectedEvent, resolve
 from earwitness.events.features import FrameFeatures, compute_features
 from earwitness.events.impulsive import ImpulsiveDetector, ImpulsiveParams
 from earwitness.events.music import MusicDetector, MusicParams
@@ -58,8 +59,9 @@ class Item:
 
 
 def _norm(x: np.ndarray) -> np.ndarray:
-    return np.asarray(x / (np.sqrt(np.mean(x.astype(np.float64) ** 2)) + 1e-12) * 0.05,
-                      dtype=np.float32)
+    return np.asarray(
+        x / (np.sqrt(np.mean(x.astype(np.float64) ** 2)) + 1e-12) * 0.05, dtype=np.float32
+    )
 
 
 def _fade(clip: np.ndarray) -> np.ndarray:
@@ -95,8 +97,9 @@ def backgrounds(rng: np.random.Generator, n_fsdd: int, dur: float) -> list[np.nd
         out.append(np.concatenate(parts)[:n])
     for _ in range(max(1, n_fsdd // 4)):
         out.append(_norm(babble(duration_s=dur, sr=SR, rng=rng)))
-    return [b + np.float32(10 ** (-60 / 20)) * rng.standard_normal(n).astype(np.float32)
-            for b in out]
+    return [
+        b + np.float32(10 ** (-60 / 20)) * rng.standard_normal(n).astype(np.float32) for b in out
+    ]
 
 
 def load_clips() -> dict[str, list[tuple[str, np.ndarray]]]:
@@ -109,8 +112,9 @@ def load_clips() -> dict[str, list[tuple[str, np.ndarray]]]:
     return clips
 
 
-def split(clips: dict[str, list[tuple[str, np.ndarray]]]
-          ) -> tuple[dict[str, list[tuple[str, np.ndarray]]], dict[str, list[tuple[str, np.ndarray]]]]:
+def split(
+    clips: dict[str, list[tuple[str, np.ndarray]]],
+) -> tuple[dict[str, list[tuple[str, np.ndarray]]], dict[str, list[tuple[str, np.ndarray]]]]:
     """Alternate clips of each label (sorted by file name) between train and validation."""
     tr: dict[str, list[tuple[str, np.ndarray]]] = {}
     va: dict[str, list[tuple[str, np.ndarray]]] = {}
@@ -134,12 +138,16 @@ def make_burst(rng: np.random.Generator, shot: np.ndarray) -> np.ndarray:
     return out
 
 
-def build(rng: np.random.Generator, clips: dict[str, list[tuple[str, np.ndarray]]],
-          bgs: list[np.ndarray], reps: int) -> list[Item]:
+def build(
+    rng: np.random.Generator,
+    clips: dict[str, list[tuple[str, np.ndarray]]],
+    bgs: list[np.ndarray],
+    reps: int,
+) -> list[Item]:
     items: list[Item] = []
     dur = bgs[0].size / SR
-    for lab in LABELS + ("other",):
-        for name, clip in clips.get(lab, []):
+    for lab in (*LABELS, "other"):
+        for _name, clip in clips.get(lab, []):
             for _ in range(reps):
                 bg = bgs[int(rng.integers(len(bgs)))]
                 ev = clip[: int(8 * SR)]
@@ -149,8 +157,14 @@ def build(rng: np.random.Generator, clips: dict[str, list[tuple[str, np.ndarray]
                 snr = float(rng.uniform(0.0, 15.0))
                 y = place(background=bg, event=ev, at_s=at, sr=SR, snr_db=snr)
                 truth = [] if lab == "other" else [(lab, at + _onset(ev))]
-                items.append(Item(compute_features(y=y, sr=SR), truth,
-                                  "distractor" if lab == "other" else "events", dur))
+                items.append(
+                    Item(
+                        compute_features(y=y, sr=SR),
+                        truth,
+                        "distractor" if lab == "other" else "events",
+                        dur,
+                    )
+                )
     return items
 
 
@@ -162,18 +176,23 @@ def _onset(x: np.ndarray) -> float:
     return float(np.nonzero(p >= p.max() * 1e-3)[0][0] * hop / SR)
 
 
-def detect_all(items: list[Item], imp: ImpulsiveParams, sus: SustainedParams, mus: MusicParams,
-               which: tuple[str, ...] = ("imp", "sus", "mus")) -> list[list[tuple[str, float]]]:
+def detect_all(
+    items: list[Item],
+    imp: ImpulsiveParams,
+    sus: SustainedParams,
+    mus: MusicParams,
+    which: tuple[str, ...] = ("imp", "sus", "mus"),
+) -> list[list[tuple[str, float]]]:
     dets = []
     for it in items:
-        out: list[tuple[str, float]] = []
-        if "imp" in which:
-            out += [(e.label, e.start_s) for e in ImpulsiveDetector(imp).detect(feats=it.feats)]
+        evs: list[DetectedEvent] = []
+        if "imp" in which or "sus" in which:  # sustained results depend on impulses (resolve)
+            evs += ImpulsiveDetector(imp).detect(feats=it.feats)
         if "sus" in which:
-            out += [(e.label, e.start_s) for e in SustainedDetector(sus).detect(feats=it.feats)]
+            evs += SustainedDetector(sus).detect(feats=it.feats)
         if "mus" in which:
-            out += [(e.label, e.start_s) for e in MusicDetector(mus).detect(feats=it.feats)]
-        dets.append(out)
+            evs += MusicDetector(mus).detect(feats=it.feats)
+        dets.append([(e.label, e.start_s) for e in resolve(evs)])
     return dets
 
 
@@ -188,8 +207,9 @@ def score(items: list[Item], dets: list[list[tuple[str, float]]]) -> dict[str, d
             gt = [t for lb, t in it.truth if lb == lab]
             pr = [t for lb, t in d if lb == lab]
             used: set[int] = set()
-            pairs = sorted((abs(g - p), gi, pi) for gi, g in enumerate(gt)
-                           for pi, p in enumerate(pr))
+            pairs = sorted(
+                (abs(g - p), gi, pi) for gi, g in enumerate(gt) for pi, p in enumerate(pr)
+            )
             matched_g: set[int] = set()
             for dist, gi, pi in pairs:
                 if dist <= TOL and gi not in matched_g and pi not in used:
@@ -207,10 +227,16 @@ def score(items: list[Item], dets: list[list[tuple[str, float]]]) -> dict[str, d
         prec = tp / (tp + fp) if tp + fp else 1.0
         rec = tp / (tp + fn) if tp + fn else 1.0
         f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-        res[lab] = {"precision": round(prec, 4), "recall": round(rec, 4), "f1": round(f1, 4),
-                    "events": tp + fn, "true_positives": tp, "false_positives": fp,
-                    "false_per_hour_clean_speech": round(clean_fp / clean_h, 3) if clean_h else 0.0,
-                    "false_per_distractor_clip": round(distr_fp / n_distr, 4) if n_distr else 0.0}
+        res[lab] = {
+            "precision": round(prec, 4),
+            "recall": round(rec, 4),
+            "f1": round(f1, 4),
+            "events": tp + fn,
+            "true_positives": tp,
+            "false_positives": fp,
+            "false_per_hour_clean_speech": round(clean_fp / clean_h, 3) if clean_h else 0.0,
+            "false_per_distractor_clip": round(distr_fp / n_distr, 4) if n_distr else 0.0,
+        }
     return res
 
 
@@ -232,7 +258,8 @@ def tune(train: list[Item], quick: bool) -> tuple[ImpulsiveParams, SustainedPara
         "explosion_min_vlf_share": [0.3, 0.45, 0.6, 0.8, 1.01],
     }
     grid_sus = {
-        "min_excess_db": [12.0, 14.0, 16.0, 18.0],
+        "min_excess_db": [12.0, 15.0, 18.0],
+        "max_fluctuation_db": [8.0, 9.0, 10.0],
         "aircraft_min_glide": [0.03, 0.05, 0.08, 1.0],
         "aircraft_min_centroid_hz": [400.0, 600.0, 800.0],
         "aircraft_max_centroid_hz": [1200.0, 2000.0],
@@ -240,9 +267,11 @@ def tune(train: list[Item], quick: bool) -> tuple[ImpulsiveParams, SustainedPara
     if quick:
         grid_imp = {k: v[:2] for k, v in grid_imp.items()}
         grid_sus = {k: v[:2] for k, v in grid_sus.items()}
-    for grid, which, labels in ((grid_imp, "imp", ("gunfire", "explosion")),
-                                (grid_cls, "imp", ("gunfire", "explosion")),
-                                (grid_sus, "sus", ("aircraft", "vehicle"))):
+    for grid, which, labels in (
+        (grid_imp, "imp", ("gunfire", "explosion")),
+        (grid_cls, "imp", ("gunfire", "explosion")),
+        (grid_sus, "sus", ("aircraft", "vehicle")),
+    ):
         best = -1e9
         base = imp if which == "imp" else sus
         chosen = base
@@ -279,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     # synthetic chant as the music material in addition to the one real music clip
     clips.setdefault("music", []).extend(
         (f"synth_chant_{i}", chant(sr=SR, rng=rng, duration_s=6.0, f0=float(f0)))
-        for i, f0 in enumerate((150, 190, 230, 260)))
+        for i, f0 in enumerate((150, 190, 230, 260))
+    )
     tr_clips, va_clips = split(clips)
     n_fsdd = 6 if args.quick else 20
     bgs_tr = backgrounds(rng, n_fsdd, dur)
@@ -296,41 +326,71 @@ def main(argv: list[str] | None = None) -> int:
     clean_min = sum(it.duration_s for it in val if it.kind == "clean") / 60.0
     n_events = sum(len(it.truth) for it in val)
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    dataset = (f"validation half: {n_events} events from real sound effects "
-               f"(openttd-opensfx, teeworlds-data, openarena-data; synthetic chant for music) "
-               f"mixed at 0-15 dB event-to-speech ratio into speech (jfk, hotwords, FSDD, "
-               f"babble), plus {clean_min:.1f} min of clean speech; thresholds tuned on a "
-               f"disjoint train half of the clips; onset tolerance {TOL} s; seed {args.seed}")
+    dataset = (
+        f"validation half: {n_events} events from real sound effects "
+        f"(openttd-opensfx, teeworlds-data, openarena-data; synthetic chant for music) "
+        f"mixed at 0-15 dB event-to-speech ratio into speech (jfk, hotwords, FSDD, "
+        f"babble), plus {clean_min:.1f} min of clean speech; thresholds tuned on a "
+        f"disjoint train half of the clips; onset tolerance {TOL} s; seed {args.seed}"
+    )
     params = {"impulsive": asdict(imp), "sustained": asdict(sus), "music": asdict(mus)}
-    out = {"validation": res, "train": res_train, "params": params, "dataset": dataset,
-           "measured_at": now, "clean_speech_min": round(clean_min, 2)}
+    out = {
+        "validation": res,
+        "train": res_train,
+        "params": params,
+        "dataset": dataset,
+        "measured_at": now,
+        "clean_speech_min": round(clean_min, 2),
+    }
     print(json.dumps(out, indent=1))
     if args.no_write:
         return 0
     CALIB.mkdir(parents=True, exist_ok=True)
     figures_all = {f"{lab}_{k}": float(v) for lab in LABELS for k, v in res[lab].items()}
     fa_total = sum(res[lab]["false_per_hour_clean_speech"] for lab in LABELS)
-    _write("acoustic_events_dsp",
-           f"on the validation set the DSP event detectors raise {fa_total:.1f} false events "
-           f"per hour of clean speech; gunfire F1 {res['gunfire']['f1']:.2f}, explosion F1 "
-           f"{res['explosion']['f1']:.2f}, aircraft F1 {res['aircraft']['f1']:.2f}",
-           {**figures_all, "false_per_hour_clean_speech_total": fa_total}, dataset, now, params)
+    _write(
+        "acoustic_events_dsp",
+        f"on the validation set the DSP event detectors raise {fa_total:.1f} false events "
+        f"per hour of clean speech; gunfire F1 {res['gunfire']['f1']:.2f}, explosion F1 "
+        f"{res['explosion']['f1']:.2f}, aircraft F1 {res['aircraft']['f1']:.2f}",
+        {**figures_all, "false_per_hour_clean_speech_total": fa_total},
+        dataset,
+        now,
+        params,
+    )
     for lab in LABELS:
         r = res[lab]
-        _write(f"acoustic_events_{lab}",
-               f"on the validation set this detector finds {100 * r['recall']:.0f}% of "
-               f"{lab} events (onset within {TOL} s), {100 * r['precision']:.0f}% of its "
-               f"{lab} findings are right, and it raises {r['false_per_hour_clean_speech']:.1f} "
-               f"false {lab} findings per hour of clean speech ({int(r['events'])} events)",
-               {k: float(v) for k, v in r.items()}, dataset, now, params)
+        _write(
+            f"acoustic_events_{lab}",
+            f"on the validation set this detector finds {100 * r['recall']:.0f}% of "
+            f"{lab} events (onset within {TOL} s), {100 * r['precision']:.0f}% of its "
+            f"{lab} findings are right, and it raises {r['false_per_hour_clean_speech']:.1f} "
+            f"false {lab} findings per hour of clean speech ({int(r['events'])} events)",
+            {k: float(v) for k, v in r.items()},
+            dataset,
+            now,
+            params,
+        )
     return 0
 
 
-def _write(name: str, summary: str, figures: dict[str, float], dataset: str, now: str,
-           params: dict[str, object]) -> None:
-    data = {"detector": name, "summary": summary, "figures": figures, "dataset": dataset,
-            "produced_by": "benchmarks/validate_events.py", "measured_at": now,
-            "params": params}
+def _write(
+    name: str,
+    summary: str,
+    figures: dict[str, float],
+    dataset: str,
+    now: str,
+    params: dict[str, object],
+) -> None:
+    data = {
+        "detector": name,
+        "summary": summary,
+        "figures": figures,
+        "dataset": dataset,
+        "produced_by": "benchmarks/validate_events.py",
+        "measured_at": now,
+        "params": params,
+    }
     (CALIB / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
 

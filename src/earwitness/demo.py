@@ -40,13 +40,13 @@ class DemoTruth:
 
 def gunshot(*, sr: int, rng: np.random.Generator, length_s: float = 0.6) -> np.ndarray:
     """An impulsive muzzle-blast-like sample: a broadband burst with a sub-millisecond attack
-    and ~25 ms decay, a low-frequency boom, and two room reflections. Peak amplitude 0.9."""
+    and ~12 ms decay, a short low-frequency thump, and two room reflections. Peak 0.9."""
     n = int(length_s * sr)
     t = np.arange(n) / sr
-    burst = rng.standard_normal(n) * np.exp(-t / 0.025)
+    burst = rng.standard_normal(n) * np.exp(-t / 0.012)
     b, a = sps.butter(2, 300, btype="highpass", fs=sr)
     burst = sps.lfilter(b, a, burst)
-    boom = np.sin(2 * np.pi * 70 * t) * np.exp(-t / 0.09) * 0.6
+    boom = np.sin(2 * np.pi * 90 * t) * np.exp(-t / 0.03) * 0.3
     y = burst / (np.max(np.abs(burst)) + 1e-12) + boom
     out = y.copy()
     for delay_s, gain in ((0.011, 0.45), (0.037, 0.25)):
@@ -68,12 +68,14 @@ def staged_recording(
     take1 = babble(duration_s=splice, sr=sr, rng=rng, amp=0.28, f0=118.0)
     take2 = babble(duration_s=duration_s - splice, sr=sr, rng=rng, amp=0.28, f0=126.0)
     speech = np.concatenate([take1, take2])[:n]
+    hp = sps.butter(2, 60, btype="highpass", fs=sr, output="sos")
     room1 = noise(duration_s=duration_s, sr=sr, rng=rng, amp=0.004, color="pink")
-    room2 = noise(duration_s=duration_s, sr=sr, rng=rng, amp=0.022, color="brown")
-    room2 += noise(duration_s=duration_s, sr=sr, rng=rng, amp=0.004, color="white")
+    room2 = noise(duration_s=duration_s, sr=sr, rng=rng, amp=0.011, color="pink")
+    room2 += noise(duration_s=duration_s, sr=sr, rng=rng, amp=0.005, color="white")
+    room1 = sps.sosfilt(hp, room1).astype(np.float32)
+    room2 = sps.sosfilt(hp, room2).astype(np.float32)
     room = np.where(np.arange(n) < k, room1[:n], room2[:n])
-    hum = 0.003 * np.sin(2 * np.pi * 50 * np.arange(n) / sr)
-    y = speech + room + hum.astype(np.float32)
+    y = speech + room
     shot = gunshot(sr=sr, rng=rng)
     starts = (4.3, 9.85, 19.4)
     for s in starts:

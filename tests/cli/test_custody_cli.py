@@ -134,25 +134,18 @@ def test_verify_fails_naming_entry(tmp_path: Path, inbox: Path, capsys):
     assert code == 1 and "audit entry 1" in err
 
 
+@pytest.mark.slow
 def test_installed_script(tmp_path: Path, inbox: Path):
     exe = Path(sys.executable).with_name("earwitness")
     if not exe.exists():
         pytest.skip(f"no installed earwitness script next to {sys.executable}")
     env = {**os.environ, "EARWITNESS_STORE": str(tmp_path / "store")}
-    wav = inbox / "week1" / "release1.wav"
     res = subprocess.run(
-        [str(exe), "ingest", str(wav), "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    assert res.returncode == 0, res.stderr
-    assert json.loads(res.stdout)[0]["status"] == "added"
-    bad = subprocess.run(
         [
             str(exe),
             "ingest",
+            "--json",
+            str(inbox / "week1" / "release1.wav"),
             str(inbox / "week2" / "broken.mp3"),
             str(inbox / "week2" / "release2.ogg"),
         ],
@@ -161,7 +154,46 @@ def test_installed_script(tmp_path: Path, inbox: Path):
         env=env,
         check=False,
     )
-    assert bad.returncode == 1
-    assert "broken.mp3" in bad.stderr and "1 added" in bad.stdout
+    assert res.returncode == 1, res.stderr
+    assert [r["status"] for r in json.loads(res.stdout)] == ["added", "rejected", "added"]
+    assert "broken.mp3" in res.stderr
     ok = subprocess.run([str(exe), "verify"], capture_output=True, text=True, env=env, check=False)
     assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "2 originals re-hashed" in ok.stdout
+
+
+@pytest.mark.parametrize(
+    ("maker", "extra", "reason"),
+    [
+        (lambda d, rng: badfiles.empty(d / "empty.mp3"), [], "empty"),
+        (lambda d, rng: badfiles.garbage(d / "garbage.mp3", rng), [], "garbage.mp3"),
+        (lambda d, rng: badfiles.truncated(d / "cut.m4a"), [], "cut.m4a"),
+        (lambda d, rng: badfiles.zero_duration(d / "zero.wav"), [], "zero.wav"),
+        (lambda d, rng: badfiles.png_image(d / "image.png"), [], "no audio stream"),
+        (lambda d, rng: badfiles.absurd_sample_rate(d / "sr.wav"), [], "1 Hz"),
+        (
+            lambda d, rng: badfiles.silent_flac(d / "bomb.flac", 30.0),
+            ["--max-duration", "10"],
+            "duration",
+        ),
+    ],
+)
+def test_each_bad_input_in_a_batch(tmp_path: Path, inbox: Path, rng, capsys, maker, extra, reason):
+    bad = maker(tmp_path, rng)
+    good = [inbox / "week1" / "release0.mp3", inbox / "week1" / "release1.wav"]
+    code, out, err = _run(
+        capsys,
+        "ingest",
+        str(good[0]),
+        str(bad),
+        str(good[1]),
+        "--store",
+        str(tmp_path / "store"),
+        "--json",
+        *extra,
+    )
+    assert code == 1
+    rows = json.loads(out)
+    assert [r["status"] for r in rows] == ["added", "rejected", "added"]
+    assert reason in rows[1]["error"] + rows[1]["path"]
+    assert str(bad) in err

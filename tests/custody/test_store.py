@@ -230,3 +230,22 @@ def test_altered_original_is_never_overwritten(store: EvidenceStore, make_audio)
     assert store.ingest(src, source="again").status == "duplicate"
     assert path.read_bytes() == b"tampered"  # the evidence of tampering is kept
     assert not store.verify().ok
+
+
+def test_store_write_failure_is_a_store_error(store: EvidenceStore, make_audio, monkeypatch):
+    import errno
+    import os
+
+    from earwitness.custody import objects
+
+    src = make_audio("a.wav")
+
+    def full(fd: int, data: object) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(objects.os, "write", full)
+    with pytest.raises(StoreError, match="No space left"):
+        store.ingest(src)
+    monkeypatch.undo()
+    assert not list((store.root / "tmp").iterdir())
+    assert store.items() == []

@@ -32,8 +32,9 @@ def test_pasted_shots_are_copies_and_fresh_shots_are_not(rng: np.random.Generato
 def test_crack_before_bang_at_high_rate(rng: np.random.Generator) -> None:
     sr = 48000
     shot = gunshot(sr=sr, rng=rng, crack=True, crack_delay_s=0.03)
-    y = place(background=noise(duration_s=2.0, sr=sr, rng=rng, amp=1e-4), event=shot,
-              at_s=0.5, sr=sr)
+    y = place(
+        background=noise(duration_s=2.0, sr=sr, rng=rng, amp=1e-4), event=shot, at_s=0.5, sr=sr
+    )
     cb = crack_bang(y=y, sr=sr, onset_s=0.5)
     assert cb.crack_found
     assert cb.crack_to_bang_s == pytest.approx(0.03, abs=0.006)
@@ -42,8 +43,9 @@ def test_crack_before_bang_at_high_rate(rng: np.random.Generator) -> None:
 def test_no_crack_without_n_wave(rng: np.random.Generator) -> None:
     sr = 48000
     shot = gunshot(sr=sr, rng=rng, crack=False)
-    y = place(background=noise(duration_s=2.0, sr=sr, rng=rng, amp=1e-4), event=shot,
-              at_s=0.5, sr=sr)
+    y = place(
+        background=noise(duration_s=2.0, sr=sr, rng=rng, amp=1e-4), event=shot, at_s=0.5, sr=sr
+    )
     assert not crack_bang(y=y, sr=sr, onset_s=0.5).crack_found
 
 

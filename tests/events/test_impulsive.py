@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -48,7 +50,13 @@ def test_automatic_fire_is_one_burst_with_shot_times(rng: np.random.Generator) -
 
 
 def test_explosion_is_not_gunfire(rng: np.random.Generator) -> None:
-    y = place(background=_bed(rng), event=explosion(sr=SR, rng=rng, decay_s=1.5), at_s=2.5, sr=SR, snr_db=10)
+    y = place(
+        background=_bed(rng),
+        event=explosion(sr=SR, rng=rng, decay_s=1.5),
+        at_s=2.5,
+        sr=SR,
+        snr_db=10,
+    )
     events = ImpulsiveDetector().detect(feats=compute_features(y=y, sr=SR))
     assert [e.label for e in events] == ["explosion"]
     assert events[0].start_s == pytest.approx(2.5, abs=0.05)
@@ -76,7 +84,7 @@ def test_segments_are_ordered_disjoint_and_cover_only_true(
 ) -> None:
     m = np.array(mask, dtype=bool)
     segs = segments(mask=m, min_len=min_len, max_gap=max_gap)
-    for (s0, e0), (s1, _) in zip(segs, segs[1:], strict=False):
+    for (_s0, e0), (s1, _) in itertools.pairwise(segs):
         assert e0 < s1
     for s, e in segs:
         assert e - s >= min_len

@@ -54,8 +54,9 @@ def test_chant_is_music_and_speech_is_not(rng: np.random.Generator) -> None:
     det = MusicDetector()
     bed = _bed(rng, 14.0)
     assert det.detect(feats=compute_features(y=bed, sr=SR)) == []
-    y = place(background=bed, event=chant(sr=SR, rng=rng, duration_s=7.0), at_s=4.0, sr=SR,
-              snr_db=10)
+    y = place(
+        background=bed, event=chant(sr=SR, rng=rng, duration_s=7.0), at_s=4.0, sr=SR, snr_db=10
+    )
     found = det.detect(feats=compute_features(y=y, sr=SR))
     assert len(found) == 1
     assert found[0].label == "music"

@@ -13,28 +13,36 @@ from earwitness.custody.store import EvidenceStore
 from earwitness.synth import babble, encode_file
 
 
-def test_match_json_contract_and_no_ingest(tmp_path: Path, store_dir: Path,
-                                           rng: np.random.Generator,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_match_json_contract_and_no_ingest(
+    tmp_path: Path, store_dir: Path, rng: np.random.Generator, capsys: pytest.CaptureFixture[str]
+) -> None:
     y = babble(duration_s=30.0, sr=16000, rng=rng)
     old = encode_file(tmp_path / "old.flac", y, sr=16000)
-    query = encode_file(tmp_path / "new.mp3", y[10 * 16000: 22 * 16000], sr=16000,
-                        bitrate=64000)
+    query = encode_file(tmp_path / "new.mp3", y[10 * 16000 : 22 * 16000], sr=16000, bitrate=64000)
     assert main(["ingest", "--store", str(store_dir), str(old)]) == 0
     capsys.readouterr()
     assert main(["match", "--store", str(store_dir), "--json", str(query)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out["query"]) >= {"sha256", "duration_s"}
     m = out["matches"][0]
-    assert set(m) >= {"item_id", "sha256", "score", "query_start_s", "query_end_s",
-                      "ref_start_s", "ref_end_s", "speed"}
+    assert set(m) >= {
+        "item_id",
+        "sha256",
+        "score",
+        "query_start_s",
+        "query_end_s",
+        "ref_start_s",
+        "ref_end_s",
+        "speed",
+    }
     assert abs((m["ref_start_s"] - m["query_start_s"]) - 10.0) < 0.1
     assert len(EvidenceStore.open(store_dir).items()) == 1
 
 
 @pytest.mark.parametrize("content", [None, b"", b"\x00garbage" * 50])
-def test_match_bad_input(tmp_path: Path, store_dir: Path, content: bytes | None,
-                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_match_bad_input(
+    tmp_path: Path, store_dir: Path, content: bytes | None, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "bad.mp3"
     if content is not None:
         path.write_bytes(content)

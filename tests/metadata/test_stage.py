@@ -97,6 +97,15 @@ def test_truncated_flac_has_decode_error(tmp_path: Path, rng: np.random.Generato
     assert "decode_errors" in codes or "truncated" in codes
 
 
+@pytest.mark.parametrize("key", ["ogg", "vorbis"])
+def test_truncated_ogg(tmp_path: Path, rng: np.random.Generator, key: str) -> None:
+    """Ogg's declared duration comes from the last page found, so only the page flags tell."""
+    path = _cut(encode_file(tmp_path / f"t.{key}", _speechy(rng), sr=SR, codec=key), 0.6)
+    result = _run(path)
+    assert "truncated" in _codes(result)
+    assert result.findings[0].details["ogg_last_page"]["end_of_stream"] is False
+
+
 def test_truncated_wav_header(tmp_path: Path, rng: np.random.Generator) -> None:
     x = _speechy(rng, 1.0)
     path = write_wav(tmp_path / "t.wav", sr=SR, samples=x, declared_bytes=4 * x.size)
@@ -163,6 +172,15 @@ def test_appended_data(tmp_path: Path, rng: np.random.Generator) -> None:
     path.write_bytes(path.read_bytes() + bytes(40_000))
     codes = _codes(_run(path))
     assert "mp3_length_mismatch" in codes and "bitrate_mismatch" in codes
+
+
+def test_data_appended_to_wav(tmp_path: Path, rng: np.random.Generator) -> None:
+    path = write_wav(tmp_path / "w.wav", sr=SR, samples=_speechy(rng, 1.0))
+    clean = path.read_bytes()
+    path.write_bytes(clean + b"LIST" + (4).to_bytes(4, "little") + b"INFO")
+    assert _codes(_run(path)) == []  # a valid trailing chunk is normal
+    path.write_bytes(clean + rng.bytes(3000))
+    assert "wav_trailing_data" in _codes(_run(path))
 
 
 @pytest.mark.parametrize(("rate", "key", "bitrate"), [(44056, "wav", None), (11025, "mp3", 64000)])
@@ -259,3 +277,27 @@ def test_corpus_hotwords(corpus: Path) -> None:
     assert _codes(result) == []
     patterns = {h["pattern"] for h in result.findings[0].details["software_hints"]}
     assert {"lavc", "dash_brand"} <= patterns
+
+
+def test_creation_time_after_collection_via_store(tmp_path: Path, rng: np.random.Generator) -> None:
+    """The stage reads ingest and collection times from the evidence store."""
+    from earwitness.custody.store import EvidenceStore
+
+    path = encode_file(
+        tmp_path / "s.m4a", _speechy(rng), sr=SR, tags={"creation_time": "2024-03-01T12:00:00Z"}
+    )
+    store = EvidenceStore.open(tmp_path / "store")
+    outcome = store.ingest(path, source="test", collected_at="2023-12-31T00:00:00Z")
+    assert outcome.item is not None
+    original = store.original_path(outcome.item)
+    ctx = AnalysisContext(
+        path=original,
+        probe=probe(original),
+        sha256=outcome.item.sha256,
+        item_id=outcome.item.id,
+        store=store,
+    )
+    result = MetadataStage().run(ctx)
+    anomalies = [f for f in result.findings if f.kind == "metadata_anomaly"]
+    assert [a.details["code"] for a in anomalies] == ["creation_time_after_reference"]
+    assert anomalies[0].details["values"]["reference_is"] == "the time it was collected"

@@ -129,8 +129,9 @@ def run_ingest(args: argparse.Namespace) -> int:
             elif not args.json:
                 item = outcome.item
                 assert item is not None
+                label = "skipped" if outcome.note else outcome.status
                 tqdm.write(
-                    f"{outcome.status:<9} {item.id}  {item.duration_s:9.2f} s  {outcome.path}",
+                    f"{label:<9} {item.id}  {item.duration_s:9.2f} s  {outcome.path}",
                     file=sys.stdout,
                 )
     finally:

@@ -33,19 +33,35 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("file", nargs="?", help="the recording to look up")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--near-misses", action="store_true",
-                   help="also list candidates below the threshold")
-    p.add_argument("--explain", metavar="PNG",
-                   help="draw the best match: landmarks over both spectrograms, offset histogram")
-    p.add_argument("--rebuild-index", action="store_true",
-                   help="rebuild the archive index from every stored original")
+    p.add_argument(
+        "--near-misses", action="store_true", help="also list candidates below the threshold"
+    )
+    p.add_argument(
+        "--explain",
+        metavar="PNG",
+        help="draw the best match: landmarks over both spectrograms, offset histogram",
+    )
+    p.add_argument(
+        "--rebuild-index",
+        action="store_true",
+        help="rebuild the archive index from every stored original",
+    )
     p.add_argument("--remove", metavar="ITEM", help="remove an item's fingerprints (audited)")
     p.add_argument("--reason", help="reason recorded in the audit log with --remove")
     p.add_argument("--export", metavar="OUT", help="export fingerprints (no audio) to OUT")
-    p.add_argument("--item", action="append", default=[], metavar="ITEM",
-                   help="with --export: only this item (repeatable; default all)")
-    p.add_argument("--import", dest="import_path", metavar="FILE",
-                   help="import fingerprints exported by another team")
+    p.add_argument(
+        "--item",
+        action="append",
+        default=[],
+        metavar="ITEM",
+        help="with --export: only this item (repeatable; default all)",
+    )
+    p.add_argument(
+        "--import",
+        dest="import_path",
+        metavar="FILE",
+        help="import fingerprints exported by another team",
+    )
     p.set_defaults(func=run)
 
 
@@ -65,8 +81,9 @@ def _maintain(args: argparse.Namespace, store: EvidenceStore) -> int:
         print(f"exported the fingerprints of {n} items to {args.export}")
     if args.import_path:
         n = import_fingerprints(index, Path(args.import_path))
-        store.audit("index_import", item_id=None,
-                    details={"file": str(args.import_path), "items": n})
+        store.audit(
+            "index_import", item_id=None, details={"file": str(args.import_path), "items": n}
+        )
         print(f"imported the fingerprints of {n} items from {args.import_path}")
     return 0
 
@@ -106,9 +123,11 @@ def run(args: argparse.Namespace) -> int:
                 ref_y = load_audio(store.original_path(item), sr=index.params.sr).samples
             except (NotFoundError, InputError):
                 pass
-            Path(args.explain).write_bytes(explain_png(
-                result=res, match=best, query_y=audio.samples, ref_y=ref_y,
-                params=index.params))
+            Path(args.explain).write_bytes(
+                explain_png(
+                    result=res, match=best, query_y=audio.samples, ref_y=ref_y, params=index.params
+                )
+            )
     if args.json:
         print_json(out)
         return 0
@@ -116,10 +135,14 @@ def run(args: argparse.Namespace) -> int:
     if not res.matches:
         print("no match above the threshold")
     for m in res.matches:
-        print(f"  {m.item_id}: query {m.query_start_s:.2f}-{m.query_end_s:.2f} s = ref "
-              f"{m.ref_start_s:.2f}-{m.ref_end_s:.2f} s, speed {m.speed:.3f}, score "
-              f"{m.score:.1f} ({m.expected_false_matches:.2g} chance matches expected)")
+        print(
+            f"  {m.item_id}: query {m.query_start_s:.2f}-{m.query_end_s:.2f} s = ref "
+            f"{m.ref_start_s:.2f}-{m.ref_end_s:.2f} s, speed {m.speed:.3f}, score "
+            f"{m.score:.1f} ({m.expected_false_matches:.2g} chance matches expected)"
+        )
     for m in res.near_misses if args.near_misses else ():
-        print(f"  near-miss {m.item_id}: query {m.query_start_s:.2f}-{m.query_end_s:.2f} s, "
-              f"score {m.score:.1f}")
+        print(
+            f"  near-miss {m.item_id}: query {m.query_start_s:.2f}-{m.query_end_s:.2f} s, "
+            f"score {m.score:.1f}"
+        )
     return 0

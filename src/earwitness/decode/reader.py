@@ -220,6 +220,11 @@ def _resample(
     return [o.to_ndarray().astype(np.float32, copy=False) for o in resampler.resample(frame)]
 
 
+def _to_samples(ts: int, tb: tuple[int, int]) -> int:
+    """``ts * num * sr / den`` rounded half up, in integers (``tb = (num * sr, den)``)."""
+    return (2 * ts * tb[0] + tb[1]) // (2 * tb[1])
+
+
 def iter_audio(
     path: str | Path,
     *,
@@ -263,6 +268,11 @@ def iter_audio(
     try:
         stream = container.streams[info.audio.index]
         packets = container.demux(stream)
+        # integer timestamp -> sample conversion (Fraction arithmetic per frame is slow);
+        # PyAV stamps the decoded frames in the stream's time base as well
+        tb: tuple[int, int] | None = None
+        if stream.time_base is not None:
+            tb = (stream.time_base.numerator * native, stream.time_base.denominator)
         while True:
             try:
                 packet = next(packets)
@@ -271,11 +281,11 @@ def iter_audio(
             except OPEN_ERRORS as exc:  # the container breaks off: keep what decoded
                 truncated, first_error = True, first_error or f"container read error: {exc}"
                 break
-            if packet.pts is not None and packet.time_base is not None:
-                start = round(packet.pts * packet.time_base * native)
+            if packet.pts is not None and tb is not None:
+                start = _to_samples(packet.pts, tb)
                 if line.first_packet is None:
                     line.first_packet = start
-                dur = round((packet.duration or 0) * packet.time_base * native)
+                dur = _to_samples(packet.duration or 0, tb)
                 line.last_packet_end = start + dur
             try:
                 frames = packet.decode()
@@ -294,8 +304,8 @@ def iter_audio(
                     continue
                 arr = _planar_float(frame)
                 ts = None
-                if frame.pts is not None and frame.time_base is not None:
-                    ts = round(frame.pts * frame.time_base * native)
+                if frame.pts is not None and tb is not None:
+                    ts = _to_samples(frame.pts, tb)
                 blocks = line.place(arr, ts)
                 if mono:
                     blocks = [

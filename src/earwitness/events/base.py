@@ -85,3 +85,47 @@ class DetectorRegistry:
 
     def __contains__(self, name: object) -> bool:
         return name in self._items
+
+
+IMPULSIVE = ("gunfire", "explosion")
+SUSTAINED = ("aircraft", "vehicle", "crowd")
+
+
+def resolve(events: list[DetectedEvent], *, tail_s: float = 0.5) -> list[DetectedEvent]:
+    """Remove DSP events that only restate another detector's event: a sustained segment
+    that starts with an explosion or shot and ends within ``tail_s`` of that event's decay is
+    its tail; a sustained segment mostly covered by music is the music; a one- or two-shot
+    "gunfire" inside an explosion's decay is part of the explosion.
+    Tagger events are never removed."""
+    imp = [e for e in events if e.layer == "dsp" and e.label in IMPULSIVE]
+    music = [e for e in events if e.layer == "dsp" and e.label == "music"]
+    expl = [e for e in imp if e.label == "explosion"]
+    out = []
+    for ev in events:
+        if (
+            ev.layer == "dsp"
+            and ev.label in SUSTAINED
+            and any(
+                abs(ev.start_s - i.start_s) <= 0.6 and ev.end_s <= i.end_s + tail_s + 1.0
+                for i in imp
+            )
+        ):
+            continue
+        if (
+            ev.layer == "dsp"
+            and ev.label in SUSTAINED
+            and any(
+                min(ev.end_s, m.end_s) - max(ev.start_s, m.start_s) >= 0.5 * (ev.end_s - ev.start_s)
+                for m in music
+            )
+        ):  # a held pitch that changes from note to note is a tune, not an engine
+            continue
+        if (
+            ev.layer == "dsp"
+            and ev.label == "gunfire"
+            and int(ev.details.get("shot_count", 1)) <= 2
+            and any(x.start_s < ev.start_s <= x.end_s for x in expl)
+        ):
+            continue
+        out.append(ev)
+    return out

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from earwitness.events.base import DetectedEvent, DetectorRegistry
+from earwitness.events.base import DetectedEvent, DetectorRegistry, resolve
 from earwitness.events.features import compute_features
 from earwitness.events.gunshot import crack_bang, shot_similarity
 from earwitness.events.impulsive import ImpulsiveDetector, ImpulsiveParams
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 CALIBRATION = "acoustic_events_dsp"
 TAGGER_ENV = "EARWITNESS_EVENT_TAGGER"
-COPY_THRESHOLD = 0.95
+COPY_THRESHOLD = 0.9
 
 
 def calibrated_params() -> tuple[ImpulsiveParams, SustainedParams, MusicParams]:
@@ -125,6 +125,7 @@ class AcousticEventsStage:
         events: list[DetectedEvent] = []
         for det in reg:
             events.extend(det.detect(feats=feats))
+        events = resolve(events)
         dup_result = ctx.results.get("duplicated_segments")
         dup = (
             [f for f in dup_result.findings if f.kind == "duplicated_segment"]

@@ -21,9 +21,10 @@ from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+from scipy.ndimage import uniform_filter1d
 
 from earwitness.events.base import DetectedEvent
-from earwitness.events.features import FrameFeatures, rolling_min, segments
+from earwitness.events.features import FrameFeatures, rolling_max, rolling_min, segments
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class SustainedParams:
     min_excess_db: float = 13.0
     min_duration_s: float = 1.0
     max_gap_s: float = 0.3
+    max_fluctuation_db: float = 9.0  # speech and bursts fluctuate more within 250 ms
     crowd_min_modulation_db: float = 3.0
     crowd_min_centroid_hz: float = 900.0
     aircraft_min_glide: float = 0.03
@@ -55,6 +57,7 @@ class SustainedSegment:
     glide: float
     modulation_db: float
     bands_raised: int
+    fluctuation_db: float
 
 
 def line_glide(
@@ -133,6 +136,15 @@ class SustainedDetector:
             lin = np.clip(p_stat[s:e].mean(axis=0) - p_floor, 0, None)
             centroid = float((lin * centres).sum() / (lin.sum() + 1e-12))
             tonality, glide = line_glide(power=feats.power[s0:e0], freqs=feats.freqs)
+            dom = np.argsort(ex)[-self.p.top_bands :]
+            # 50 ms power smoothing first: a band of one or two FFT bins fluctuates a lot
+            # even for stationary noise (periodogram variance)
+            lin_b = 10.0 ** (feats.band_db[s:e][:, dom] / 10.0)
+            lin_b = uniform_filter1d(lin_b, size=5, axis=0, mode="nearest")
+            seg_db = 10.0 * np.log10(lin_b + 1e-10)
+            lw = max(3, int(0.25 * fr))
+            local = rolling_max(x=seg_db, width=lw) - rolling_min(x=seg_db, width=lw)
+            fluct = float(np.median(local))
             hi = feats.band_db[s0:e0, feats.band_db.shape[1] // 2 :].mean(axis=1)
             modulation = float(np.median(np.abs(np.diff(hi)))) if hi.size > 2 else 0.0
             out.append(
@@ -145,12 +157,16 @@ class SustainedDetector:
                     glide=glide,
                     modulation_db=modulation,
                     bands_raised=int(raised.sum()),
+                    fluctuation_db=fluct,
                 )
             )
         return out
 
-    def classify(self, seg: SustainedSegment) -> str:
+    def classify(self, seg: SustainedSegment) -> str | None:
+        """The label of a segment, or None when it fluctuates like speech or a burst."""
         p = self.p
+        if seg.fluctuation_db > p.max_fluctuation_db:
+            return None
         if (
             seg.modulation_db >= p.crowd_min_modulation_db
             and seg.centroid_hz >= p.crowd_min_centroid_hz
@@ -166,6 +182,8 @@ class SustainedDetector:
         events = []
         for seg in self.segments(feats=feats):
             label = self.classify(seg)
+            if label is None:
+                continue
             score = float(1.0 / (1.0 + np.exp(-(seg.excess_db - self.p.min_excess_db) / 3.0)))
             events.append(
                 DetectedEvent(
@@ -182,6 +200,7 @@ class SustainedDetector:
                         "doppler_glide": round(seg.glide, 4),
                         "modulation_db": round(seg.modulation_db, 2),
                         "bands_raised": seg.bands_raised,
+                        "fluctuation_db": round(seg.fluctuation_db, 1),
                     },
                 )
             )

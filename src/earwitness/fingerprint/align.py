@@ -81,8 +81,9 @@ class Alignment:
         return self.offset + self.speed * self.q_end
 
 
-def _hough(q_t: np.ndarray, ref_t: np.ndarray, speeds: np.ndarray,
-           width: float) -> tuple[float, float, int]:
+def _hough(
+    q_t: np.ndarray, ref_t: np.ndarray, speeds: np.ndarray, width: float
+) -> tuple[float, float, int]:
     """Best (speed, offset, count) over ``speeds`` with offset bins of ``width`` frames."""
     best = (1.0, 0.0, -1)
     for s in speeds:
@@ -99,8 +100,9 @@ def _hough(q_t: np.ndarray, ref_t: np.ndarray, speeds: np.ndarray,
     return best
 
 
-def _fit(q_t: np.ndarray, ref_t: np.ndarray, speed: float, offset: float,
-         p: AlignParams) -> tuple[float, float, np.ndarray]:
+def _fit(
+    q_t: np.ndarray, ref_t: np.ndarray, speed: float, offset: float, p: AlignParams
+) -> tuple[float, float, np.ndarray]:
     """Least-squares refinement of the line on its inliers (two rounds)."""
     inl = np.abs(ref_t - (offset + speed * q_t)) <= p.inlier_tol
     for _ in range(2):
@@ -135,7 +137,7 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
     tried = 0
     by_item: dict[int, np.ndarray] = {}
     max_gap = p.max_gap_s / frame_s
-    for _count, item, s_c, center in cands:
+    for _count, item, s_c, center_f in cands:
         if tried >= p.max_candidates:
             break
         if item not in by_item:
@@ -143,16 +145,21 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
         rows = by_item[item]
         q_t, ref_t = hits.q_t[rows], hits.ref_t[rows]
         mid = float(np.median(q_t))
-        if any(a.item == item and abs(a.offset + a.speed * mid - (center + s_c * mid))
-               < 1.5 * p.coarse_bin for a in found):
+        if any(
+            a.item == item
+            and abs(a.offset + a.speed * mid - (center_f + s_c * mid)) < 1.5 * p.coarse_bin
+            for a in found
+        ):
             continue
         tried += 1
-        near = np.abs(ref_t - s_c * q_t - center) <= 1.5 * p.coarse_bin
+        near = np.abs(ref_t - s_c * q_t - center_f) <= 1.5 * p.coarse_bin
         if near.sum() < p.min_hits:
             continue
-        fine = np.arange(max(p.min_speed, s_c - p.coarse_speed_step),
-                         min(p.max_speed, s_c + p.coarse_speed_step) + 1e-9,
-                         p.fine_speed_step)
+        fine = np.arange(
+            max(p.min_speed, s_c - p.coarse_speed_step),
+            min(p.max_speed, s_c + p.coarse_speed_step) + 1e-9,
+            p.fine_speed_step,
+        )
         speed, offset, _ = _hough(q_t[near], ref_t[near], fine, p.fine_bin)
         speed, offset, inl = _fit(q_t, ref_t, speed, offset, p)
         if inl.sum() < p.min_hits:

@@ -39,21 +39,22 @@ def remove_item(store: EvidenceStore, item_id: str, *, reason: str | None = None
     """Remove an item's fingerprints from the index, with an ``index_remove`` audit entry."""
     index = store_index(store)
     removed = index.remove(item_id)
-    store.audit("index_remove", item_id=item_id,
-                details={"removed": removed, "reason": reason or ""})
+    store.audit(
+        "index_remove", item_id=item_id, details={"removed": removed, "reason": reason or ""}
+    )
     return removed
 
 
-def rebuild(store: EvidenceStore, *,
-            progress: Callable[[ItemRecord], None] | None = None) -> int:
+def rebuild(store: EvidenceStore, *, progress: Callable[[ItemRecord], None] | None = None) -> int:
     """Rebuild the index from every stored original. Returns the number of items indexed."""
     index = store_index(store)
     index.clear()
     n = 0
     for item in store.items():
         try:
-            if index_file(index, item_id=item.id, sha256=item.sha256,
-                          path=Path(store.original_path(item))):
+            if index_file(
+                index, item_id=item.id, sha256=item.sha256, path=Path(store.original_path(item))
+            ):
                 n += 1
         except Exception as exc:  # one undecodable item must not stop the rebuild
             log.warning("cannot index %s: %s", item.id, exc)

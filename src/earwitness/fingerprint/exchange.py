@@ -38,16 +38,29 @@ def export_fingerprints(index: ArchiveIndex, item_ids: Sequence[str], path: Path
     for i in ids:
         h, t = index.postings(i)
         it = known[i]
-        items.append({"item_id": i, "sha256": it.sha256, "duration_s": it.duration_s,
-                      "n_frames": it.n_frames, "n": int(h.size)})
+        items.append(
+            {
+                "item_id": i,
+                "sha256": it.sha256,
+                "duration_s": it.duration_s,
+                "n_frames": it.n_frames,
+                "n": int(h.size),
+            }
+        )
         hs.append(h)
         ts.append(t)
-    header = {"format": FORMAT, "version": VERSION, "algorithm": ALGORITHM,
-              "algorithm_version": ALGORITHM_VERSION, "params": index.params.to_dict(),
-              "items": items}
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "algorithm": ALGORITHM,
+        "algorithm_version": ALGORITHM_VERSION,
+        "params": index.params.to_dict(),
+        "items": items,
+    }
     with open(path, "wb") as fh:
         np.savez_compressed(
-            fh, header=np.array(json.dumps(header)),
+            fh,
+            header=np.array(json.dumps(header)),
             hashes=np.concatenate(hs) if hs else np.zeros(0, np.uint32),
             t1=np.concatenate(ts) if ts else np.zeros(0, np.uint32),
         )
@@ -62,8 +75,9 @@ def read_header(path: Path) -> dict[str, Any]:
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
         raise InputError(path, f"not an earwitness fingerprint file ({exc})") from exc
     if header.get("format") != FORMAT:
-        raise InputError(path, f"not an earwitness fingerprint file (format "
-                               f"{header.get('format')!r})")
+        raise InputError(
+            path, f"not an earwitness fingerprint file (format {header.get('format')!r})"
+        )
     return header
 
 
@@ -71,18 +85,26 @@ def import_fingerprints(index: ArchiveIndex, path: Path) -> int:
     """Add the items of an exported file to ``index``; refuses incompatible fingerprints."""
     header = read_header(path)
     if header.get("version") != VERSION:
-        raise InputError(path, f"fingerprint file version {header.get('version')} is not "
-                               f"supported (this earwitness reads version {VERSION})")
-    if (header.get("algorithm"), header.get("algorithm_version")) != (ALGORITHM,
-                                                                       ALGORITHM_VERSION):
-        raise InputError(path, f"fingerprints made with {header.get('algorithm')} "
-                               f"v{header.get('algorithm_version')}; this index uses "
-                               f"{ALGORITHM} v{ALGORITHM_VERSION}")
+        raise InputError(
+            path,
+            f"fingerprint file version {header.get('version')} is not "
+            f"supported (this earwitness reads version {VERSION})",
+        )
+    if (header.get("algorithm"), header.get("algorithm_version")) != (ALGORITHM, ALGORITHM_VERSION):
+        raise InputError(
+            path,
+            f"fingerprints made with {header.get('algorithm')} "
+            f"v{header.get('algorithm_version')}; this index uses "
+            f"{ALGORITHM} v{ALGORITHM_VERSION}",
+        )
     if header.get("params") != index.params.to_dict():
-        diff = sorted(k for k, v in index.params.to_dict().items()
-                      if header.get("params", {}).get(k) != v)
-        raise InputError(path, f"fingerprint parameters differ from this index's ({diff}); "
-                               "they cannot be compared")
+        diff = sorted(
+            k for k, v in index.params.to_dict().items() if header.get("params", {}).get(k) != v
+        )
+        raise InputError(
+            path,
+            f"fingerprint parameters differ from this index's ({diff}); they cannot be compared",
+        )
     with np.load(path, allow_pickle=False) as data:
         hashes = np.asarray(data["hashes"], dtype=np.uint32)
         t1 = np.asarray(data["t1"], dtype=np.uint32)
@@ -90,9 +112,14 @@ def import_fingerprints(index: ArchiveIndex, path: Path) -> int:
     pos = 0
     for it in header["items"]:
         n = int(it["n"])
-        fp = Triplets(hashes=hashes[pos:pos + n], t1=t1[pos:pos + n],
-                      dt=np.zeros(n, np.uint16), feats=np.zeros((n, 5)),
-                      n_frames=int(it["n_frames"]), params=index.params)
+        fp = Triplets(
+            hashes=hashes[pos : pos + n],
+            t1=t1[pos : pos + n],
+            dt=np.zeros(n, np.uint16),
+            feats=np.zeros((n, 5)),
+            n_frames=int(it["n_frames"]),
+            params=index.params,
+        )
         entries.append((str(it["item_id"]), str(it["sha256"]), float(it["duration_s"]), fp))
         pos += n
     if isinstance(index, EmbeddedIndex):

@@ -10,8 +10,14 @@ from earwitness.fingerprint.features import FingerprintParams, log_spectrogram
 from earwitness.fingerprint.matcher import ArchiveMatch, MatchResult
 
 
-def explain_png(*, result: MatchResult, match: ArchiveMatch, query_y: np.ndarray,
-                ref_y: np.ndarray | None, params: FingerprintParams) -> bytes:
+def explain_png(
+    *,
+    result: MatchResult,
+    match: ArchiveMatch,
+    query_y: np.ndarray,
+    ref_y: np.ndarray | None,
+    params: FingerprintParams,
+) -> bytes:
     """A PNG with three panels: query spectrogram, reference spectrogram (when its audio is
     available) with the matched landmarks linked, and the histogram of hit offsets
     ``ref_t - speed * query_t`` for the matched item (one spike = one alignment)."""
@@ -25,17 +31,32 @@ def explain_png(*, result: MatchResult, match: ArchiveMatch, query_y: np.ndarray
     fig, axes = plt.subplots(3, 1, figsize=(11, 9))
     for ax, y, title, times in (
         (axes[0], query_y, "query", a.inlier_q if a is not None else np.zeros(0)),
-        (axes[1], ref_y, f"reference {match.item_id}",
-         a.inlier_ref if a is not None else np.zeros(0)),
+        (
+            axes[1],
+            ref_y,
+            f"reference {match.item_id}",
+            a.inlier_ref if a is not None else np.zeros(0),
+        ),
     ):
         if y is not None and y.size:
             spec = log_spectrogram(y=y, params=params)
-            ax.imshow(spec.T, origin="lower", aspect="auto", cmap="magma",
-                      extent=(0, spec.shape[0] * fs, 0, spec.shape[1]),
-                      vmin=float(np.percentile(spec, 30)), vmax=float(spec.max()))
+            ax.imshow(
+                spec.T,
+                origin="lower",
+                aspect="auto",
+                cmap="magma",
+                extent=(0, spec.shape[0] * fs, 0, spec.shape[1]),
+                vmin=float(np.percentile(spec, 30)),
+                vmax=float(spec.max()),
+            )
         else:
-            ax.text(0.5, 0.5, "audio not available (imported fingerprints)",
-                    transform=ax.transAxes, ha="center")
+            ax.text(
+                0.5,
+                0.5,
+                "audio not available (imported fingerprints)",
+                transform=ax.transAxes,
+                ha="center",
+            )
         ax.vlines(times * fs, 0, 4, color="cyan", linewidth=1)
         ax.set_ylabel("log-frequency band")
         ax.set_title(f"{title}: {times.size} matched landmarks (cyan ticks)")
@@ -48,13 +69,18 @@ def explain_png(*, result: MatchResult, match: ArchiveMatch, query_y: np.ndarray
         sel = hits.item == a.item
         off = (hits.ref_t[sel] - a.speed * hits.q_t[sel]) * fs
         ax.hist(off, bins=max(10, min(400, sel.sum() // 2 + 1)), color="gray")
-        ax.axvline(a.offset * fs, color="red", linestyle="--",
-                   label=f"alignment: offset {a.offset * fs:.2f} s, speed {a.speed:.3f}")
+        ax.axvline(
+            a.offset * fs,
+            color="red",
+            linestyle="--",
+            label=f"alignment: offset {a.offset * fs:.2f} s, speed {a.speed:.3f}",
+        )
         ax.legend()
     ax.set_xlabel("offset ref_t - speed * query_t (s)")
     ax.set_ylabel("hits")
-    ax.set_title(f"score {match.score:.1f} (expected chance matches "
-                 f"{match.expected_false_matches:.2g})")
+    ax.set_title(
+        f"score {match.score:.1f} (expected chance matches {match.expected_false_matches:.2g})"
+    )
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import scipy.fft as sfft
 from scipy import ndimage
 from scipy import signal as sps
 
@@ -58,6 +59,7 @@ class FingerprintParams:
     ratio_bins: int = 5
     logdt_width: float = 0.35
     norm_s: float = 1.0
+    prominence_size: int = 0
 
     @property
     def frame_s(self) -> float:
@@ -146,10 +148,11 @@ def log_spectrogram(*, y: np.ndarray, params: FingerprintParams) -> np.ndarray:
         x, shape=(n_frames, params.n_fft), strides=(x.strides[0] * params.hop, x.strides[0])
     )
     win = sps.get_window("hann", params.n_fft).astype(np.float32)
-    spec = np.fft.rfft(frames * win, axis=1)
-    power = (spec.real**2 + spec.imag**2).astype(np.float32)
+    spec = sfft.rfft(frames * win, axis=1)  # complex64 for float32 input
+    power = spec.real**2 + spec.imag**2
     bands = power @ fb
-    return (10.0 * np.log10(bands + 1e-10)).astype(np.float32)
+    out: np.ndarray = (10.0 * np.log10(bands + 1e-10)).astype(np.float32)
+    return out
 
 
 def pick_peaks(
@@ -173,14 +176,19 @@ def pick_peaks(
     ti, fi = np.nonzero(is_peak)
     if ti.size == 0:
         return empty
-    pw = spec[ti, fi]
+    if params.prominence_size > 0:
+        # Rank by prominence over the local mean: sharp speech harmonics outrank broad noise.
+        local = ndimage.uniform_filter(spec, size=(params.prominence_size, params.prominence_size))
+        pw = (spec - local)[ti, fi]
+    else:
+        pw = spec[ti, fi]
     order = np.argsort(ti, kind="stable")
     ti, fi, pw = ti[order], fi[order], pw[order]
     # Shift-invariant density control: keep a peak when fewer than ``keep_n`` stronger peaks
     # lie within +-0.25 s of it (a block-wise top-k would depend on where the file starts).
-    half = max(1, int(round(0.25 / params.frame_s)))
+    half = max(1, round(0.25 / params.frame_s))
     density = peaks_per_second or params.peaks_per_second
-    keep_n = max(1, int(round(density * 0.5)))
+    keep_n = max(1, round(density * 0.5))
     stronger = np.zeros(ti.size, dtype=np.int32)
     lo = np.searchsorted(ti, ti - half, side="left")
     hi = np.searchsorted(ti, ti + half, side="right")
@@ -315,7 +323,7 @@ def fingerprint(
     if params.norm_s > 0 and spec.shape[0] > 0:
         # Per-band running-mean removal (a local cepstral-mean subtraction): stationary
         # noise, a steady bed and channel colouring are flattened before peak picking.
-        size = max(3, int(round(params.norm_s / params.frame_s)) | 1)
+        size = max(3, round(params.norm_s / params.frame_s) | 1)
         spec = spec - 0.8 * ndimage.uniform_filter1d(spec, size=size, axis=0, mode="nearest")
     density = params.query_peaks_per_second if query else params.peaks_per_second
     peaks = pick_peaks(spec=spec, params=params, peaks_per_second=density)
@@ -332,8 +340,9 @@ def expand_query(
     tol = tol or QueryTolerance()
     p = trip.params
     feats = trip.feats
-    margins = np.array([tol.f_shift, tol.df_jitter, tol.df_jitter, tol.ratio_jitter,
-                        tol.logdt_shift])
+    margins = np.array(
+        [tol.f_shift, tol.df_jitter, tol.df_jitter, tol.ratio_jitter, tol.logdt_shift]
+    )
     base = _quantise(feats, p)
     lo = _quantise(feats - margins, p)
     hi = _quantise(feats + margins, p)

@@ -98,8 +98,9 @@ def backend_names() -> list[str]:
     return sorted(_BACKENDS)
 
 
-def open_index(directory: Path, *, backend: str = "embedded",
-               params: FingerprintParams | None = None) -> ArchiveIndex:
+def open_index(
+    directory: Path, *, backend: str = "embedded", params: FingerprintParams | None = None
+) -> ArchiveIndex:
     """Open (creating if needed) the index in ``directory`` with the named backend."""
     if backend not in _BACKENDS:
         raise StoreError(f"unknown index backend {backend!r}; known: {backend_names()}")
@@ -109,8 +110,9 @@ def open_index(directory: Path, *, backend: str = "embedded",
 class EmbeddedIndex:
     """Sorted memory-mapped posting segments plus a JSON manifest, in one directory."""
 
-    def __init__(self, directory: Path, params: FingerprintParams, *,
-                 max_segments: int = 8) -> None:
+    def __init__(
+        self, directory: Path, params: FingerprintParams, *, max_segments: int = 8
+    ) -> None:
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.params = params
@@ -137,9 +139,12 @@ class EmbeddedIndex:
         }
 
     def _check_params(self, man: dict[str, Any]) -> None:
-        if (man.get("format") != FORMAT or man.get("algorithm") != ALGORITHM
-                or man.get("algorithm_version") != ALGORITHM_VERSION
-                or man.get("params") != self.params.to_dict()):
+        if (
+            man.get("format") != FORMAT
+            or man.get("algorithm") != ALGORITHM
+            or man.get("algorithm_version") != ALGORITHM_VERSION
+            or man.get("params") != self.params.to_dict()
+        ):
             raise StoreError(
                 f"{self.dir}: the archive index was built with a different fingerprint "
                 f"({man.get('algorithm')} v{man.get('algorithm_version')}); run "
@@ -227,8 +232,11 @@ class EmbeddedIndex:
                     raise StoreError(f"{self.dir}: global frame axis full (uint32)")
                 man["next_pos"] = start + n_frames + ITEM_GAP
                 man["items"][item_id] = {
-                    "sha256": sha, "duration_s": float(dur), "start": start,
-                    "n_frames": n_frames, "n_postings": int(fp.hashes.size),
+                    "sha256": sha,
+                    "duration_s": float(dur),
+                    "start": start,
+                    "n_frames": n_frames,
+                    "n_postings": int(fp.hashes.size),
                 }
                 hs.append(fp.hashes)
                 ps.append(fp.t1.astype(np.int64) + start)
@@ -285,8 +293,14 @@ class EmbeddedIndex:
     def items(self) -> list[IndexedItem]:
         man = self._manifest()
         return [
-            IndexedItem(item_id=k, sha256=v["sha256"], duration_s=v["duration_s"],
-                        start=v["start"], n_frames=v["n_frames"], n_postings=v["n_postings"])
+            IndexedItem(
+                item_id=k,
+                sha256=v["sha256"],
+                duration_s=v["duration_s"],
+                start=v["start"],
+                n_frames=v["n_frames"],
+                n_postings=v["n_postings"],
+            )
             for k, v in sorted(man["items"].items(), key=lambda kv: kv[1]["start"])
         ]
 
@@ -305,8 +319,9 @@ class EmbeddedIndex:
                 pos_l: list[np.ndarray] = []
                 for seg in man["segments"]:
                     h, p = self._load_segment(seg["id"])
-                    r, v = lookup_sorted(sorted_hashes=h, values=p, query=hashes,
-                                         max_postings=max_postings)
+                    r, v = lookup_sorted(
+                        sorted_hashes=h, values=p, query=hashes, max_postings=max_postings
+                    )
                     rows_l.append(r)
                     pos_l.append(v.astype(np.int64))
                 break
@@ -315,8 +330,14 @@ class EmbeddedIndex:
                 if attempt == 2:
                     raise
         items = tuple(
-            IndexedItem(item_id=k, sha256=v["sha256"], duration_s=v["duration_s"],
-                        start=v["start"], n_frames=v["n_frames"], n_postings=v["n_postings"])
+            IndexedItem(
+                item_id=k,
+                sha256=v["sha256"],
+                duration_s=v["duration_s"],
+                start=v["start"],
+                n_frames=v["n_frames"],
+                n_postings=v["n_postings"],
+            )
             for k, v in sorted(man["items"].items(), key=lambda kv: kv[1]["start"])
         )
         rows = np.concatenate(rows_l) if rows_l else np.zeros(0, np.int64)

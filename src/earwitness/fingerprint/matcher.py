@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from earwitness.fingerprint.align import AlignParams, Alignment, Hits, align_hits
+from earwitness.fingerprint.align import Alignment, AlignParams, Hits, align_hits
 from earwitness.fingerprint.features import QueryTolerance, Triplets, expand_query, fingerprint
 from earwitness.fingerprint.index import ArchiveIndex
 
@@ -65,7 +65,8 @@ def load_match_params() -> MatchParams:
     """Built-in parameters, with the null model and threshold from the calibration file."""
     try:
         text = (resources.files("earwitness") / "calibration" / "archive_match.json").read_text(
-            encoding="utf-8")
+            encoding="utf-8"
+        )
     except (FileNotFoundError, OSError):
         return MatchParams()
     params = json.loads(text).get("params", {})
@@ -144,8 +145,11 @@ def match_fingerprint(
     frame_s = fp.frame_s
     q_s = query.n_frames * frame_s
     archive_h = index.total_duration_s() / 3600.0
-    hashes, trip_row = expand_query(trip=query, tol=p.tolerance) if query.hashes.size else (
-        np.zeros(0, np.uint32), np.zeros(0, np.int64))
+    hashes, trip_row = (
+        expand_query(trip=query, tol=p.tolerance)
+        if query.hashes.size
+        else (np.zeros(0, np.uint32), np.zeros(0, np.int64))
+    )
     found = index.lookup(hashes, max_postings=p.max_postings)
     tr = trip_row[found.rows]
     keep = np.ones(tr.size, dtype=bool)
@@ -154,11 +158,21 @@ def match_fingerprint(
         if bad.any():
             keep = ~bad[found.item]
     tr = tr[keep]
+    # One hit per (query anchor, item, reference anchor): several triplets (and query
+    # expansions) sharing both anchors are one piece of evidence, not many.
+    q_anchor = query.t1[tr].astype(np.int64)
+    items_k = found.item[keep].astype(np.int64)
+    ref_k = found.ref_t[keep].astype(np.int64)
+    if q_anchor.size:
+        _, first = np.unique(
+            np.stack([items_k, ref_k, q_anchor]), axis=1, return_index=True
+        )
+        tr, items_k, ref_k = tr[first], items_k[first], ref_k[first]
     hits = Hits(
         q_t=query.t1[tr].astype(np.float64),
         q_end=(query.t1[tr].astype(np.float64) + query.dt[tr]),
-        item=found.item[keep].astype(np.int64),
-        ref_t=found.ref_t[keep].astype(np.float64),
+        item=items_k,
+        ref_t=ref_k.astype(np.float64),
     )
     aligns = align_hits(hits=hits, params=p.align, frame_s=frame_s)
     matches: list[ArchiveMatch] = []
@@ -169,13 +183,24 @@ def match_fingerprint(
         q0, q1 = a.q_start * frame_s, a.q_end * frame_s
         r0 = max(0.0, a.ref_start * frame_s)
         r1 = min(it.duration_s, a.ref_end * frame_s)
-        ok = (expected <= p.max_expected and (q1 - q0) >= p.min_duration_s
-              and a.n_landmarks >= p.min_landmarks)
+        ok = (
+            expected <= p.max_expected
+            and (q1 - q0) >= p.min_duration_s
+            and a.n_landmarks >= p.min_landmarks
+        )
         m = ArchiveMatch(
-            item_id=it.item_id, sha256=it.sha256,
-            score=-math.log10(max(expected, 1e-300)), expected_false_matches=expected,
-            query_start_s=q0, query_end_s=min(q1, q_s), ref_start_s=r0, ref_end_s=r1,
-            speed=a.speed, n_landmarks=a.n_landmarks, n_hits=a.n_hits, above_threshold=ok,
+            item_id=it.item_id,
+            sha256=it.sha256,
+            score=-math.log10(max(expected, 1e-300)),
+            expected_false_matches=expected,
+            query_start_s=q0,
+            query_end_s=min(q1, q_s),
+            ref_start_s=r0,
+            ref_end_s=r1,
+            speed=a.speed,
+            n_landmarks=a.n_landmarks,
+            n_hits=a.n_hits,
+            above_threshold=ok,
             alignment=a,
         )
         if ok:
@@ -185,9 +210,15 @@ def match_fingerprint(
     matches.sort(key=lambda m: -m.score)
     near.sort(key=lambda m: -m.score)
     return MatchResult(
-        matches=tuple(matches), near_misses=tuple(near), query_duration_s=q_s,
-        archive_hours=archive_h, n_query_triplets=int(query.hashes.size),
-        n_hits=int(hits.size), params=p, query=query, hits=hits,
+        matches=tuple(matches),
+        near_misses=tuple(near),
+        query_duration_s=q_s,
+        archive_hours=archive_h,
+        n_query_triplets=int(query.hashes.size),
+        n_hits=int(hits.size),
+        params=p,
+        query=query,
+        hits=hits,
     )
 
 

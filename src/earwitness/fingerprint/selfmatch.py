@@ -15,12 +15,10 @@ import numpy as np
 from earwitness.fingerprint.align import AlignParams, Hits, align_hits
 from earwitness.fingerprint.features import FingerprintParams, fingerprint
 
-
 # Denser, finer-hop landmarks than the archive index: copies can be short (0.3 s), and there
 # is no index size to keep small. No running-mean normalisation, so a copy's landmarks do not
 # depend on the audio around it.
-SELF_PARAMS = FingerprintParams(hop=64, zone=24, min_dt=6, norm_s=0.0,
-                                query_peaks_per_second=60.0)
+SELF_PARAMS = FingerprintParams(hop=64, zone=24, min_dt=6, norm_s=0.0, query_peaks_per_second=60.0)
 
 
 @dataclass(frozen=True)
@@ -85,15 +83,27 @@ def self_match(
         item=np.zeros(src.size, np.int64),
         ref_t=fp.t1[cpy].astype(np.float64),
     )
-    ap = AlignParams(min_speed=1.0 - max_speed_change, max_speed=1.0 + max_speed_change,
-                     coarse_speed_step=max(0.02, max_speed_change) if max_speed_change else 1.0,
-                     min_hits=min_landmarks, max_gap_s=1.0, max_candidates=64)
+    ap = AlignParams(
+        min_speed=1.0 - max_speed_change,
+        max_speed=1.0 + max_speed_change,
+        coarse_speed_step=max(0.02, max_speed_change) if max_speed_change else 1.0,
+        min_hits=min_landmarks,
+        max_gap_s=1.0,
+        max_candidates=64,
+    )
     out: list[SelfMatch] = []
-    for a in align_hits(hits=hits, params=ap, frame_s=p.frame_s):
-        s0, s1 = a.q_start * p.frame_s, a.q_end * p.frame_s
+    for al in align_hits(hits=hits, params=ap, frame_s=p.frame_s):
+        s0, s1 = al.q_start * p.frame_s, al.q_end * p.frame_s
         if s1 - s0 < min_duration_s:
             continue
-        out.append(SelfMatch(src_start_s=s0, src_end_s=s1, copy_start_s=a.ref_start * p.frame_s,
-                             copy_end_s=a.ref_end * p.frame_s, score=float(a.n_landmarks),
-                             speed=a.speed))
+        out.append(
+            SelfMatch(
+                src_start_s=s0,
+                src_end_s=s1,
+                copy_start_s=al.ref_start * p.frame_s,
+                copy_end_s=al.ref_end * p.frame_s,
+                score=float(al.n_landmarks),
+                speed=al.speed,
+            )
+        )
     return out

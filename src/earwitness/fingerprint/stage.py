@@ -21,16 +21,20 @@ def match_finding(m: ArchiveMatch, *, advisory: bool = False) -> Finding:
         start_s=m.query_start_s,
         end_s=m.query_end_s,
         score=m.score,
-        label=(f"{'near-miss: ' if advisory else ''}matches item {m.item_id} "
-               f"{m.ref_start_s:.2f}-{m.ref_end_s:.2f} s (speed {m.speed:.3f})"),
+        label=(
+            f"{'near-miss: ' if advisory else ''}matches item {m.item_id} "
+            f"{m.ref_start_s:.2f}-{m.ref_end_s:.2f} s (speed {m.speed:.3f})"
+        ),
         details={
             "item_id": m.item_id,
             "sha256": m.sha256,
             "ref_start_s": round(m.ref_start_s, 3),
             "ref_end_s": round(m.ref_end_s, 3),
             "speed": round(m.speed, 4),
-            "score_meaning": ("-log10 of the expected number of unrelated items matching this "
-                              "strongly by chance for this query at the archive's size"),
+            "score_meaning": (
+                "-log10 of the expected number of unrelated items matching this "
+                "strongly by chance for this query at the archive's size"
+            ),
             "expected_false_matches": m.expected_false_matches,
             "matched_duration_s": round(m.matched_duration_s, 3),
             "landmarks": m.n_landmarks,
@@ -71,8 +75,9 @@ class ArchiveMatchStage:
         index = store_index(ctx.store)
         p = load_match_params()
         audio = ctx.audio(sr=index.params.sr, mono=True)
-        res = match_audio(y=audio.samples, sr=audio.sr, index=index, params=p,
-                          exclude=frozenset({ctx.item_id}))
+        res = match_audio(
+            y=audio.samples, sr=audio.sr, index=index, params=p, exclude=frozenset({ctx.item_id})
+        )
         findings = [match_finding(m) for m in res.matches]
         if ctx.options.show_near_misses:
             findings += [match_finding(m, advisory=True) for m in res.near_misses]

@@ -36,7 +36,7 @@ class DuplicateParams:
     n_fft: int = 512
     hop: int = 256
     min_duration_s: float = 0.3
-    min_match_s: float = 0.15
+    min_match_s: float = 0.25
     peak_fg_db: float = 8.0
     peak_size_t: int = 5
     peak_size_f: int = 9
@@ -53,6 +53,8 @@ class DuplicateParams:
     sim_frames: int = 7
     coherence_threshold: float = 0.6
     extend_s: float = 1.0
+    fg_ratio: float = 4.0
+    min_fg_bins: int = 16
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class DuplicateMatch:
     frame_similarity: float
     gain_db: float
     votes: int
+    weighted_coherence: float = 0.0
 
 
 def _landmarks(*, sdb: np.ndarray, p: DuplicateParams) -> tuple[np.ndarray, np.ndarray]:
@@ -251,7 +254,16 @@ def verify_pair(
     coh = np.abs(np.sum(cross[sel], axis=0)) / (
         np.sqrt(p1[sel].sum(axis=0) * p2[sel].sum(axis=0)) + 1e-20
     )
-    coherence = float(np.sum(w * coh) / np.sum(w))
+    # the median over foreground bins, not an energy-weighted mean: a steady voiced vowel said
+    # twice can be coherent in its few strong harmonic bins, but only a copy is coherent in
+    # the weak bins between them as well
+    fg = (p1[sel].mean(axis=0) > p.fg_ratio * bin_floor) & (
+        p2[sel].mean(axis=0) > p.fg_ratio * bin_floor
+    )
+    if int(fg.sum()) < p.min_fg_bins:
+        return None
+    coherence = float(np.median(coh[fg]))
+    weighted = float(np.sum(w * coh) / np.sum(w))
     gain = 10 * np.log10((p2[sel].sum() + 1e-20) / (p1[sel].sum() + 1e-20))
     return DuplicateMatch(
         src_start_s=start / sr,
@@ -259,6 +271,7 @@ def verify_pair(
         copy_start_s=(start + lag) / sr,
         copy_end_s=(end + lag) / sr,
         coherence=coherence,
+        weighted_coherence=weighted,
         frame_similarity=float(np.mean(sim[sel])),
         gain_db=float(gain),
         votes=0,

@@ -218,7 +218,6 @@ class CompressionStage:
             codec=st.codec,
             channels=int(st.channels or 1),
             bit_rate=st.bit_rate,
-            channels=int(st.channels or 1),
             params=self.p,
         )
         if rep.prior_lossy:

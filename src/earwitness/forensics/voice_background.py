@@ -35,9 +35,12 @@ class VoiceBackgroundParams:
     sr: int = 16000
     hop_s: float = 0.01
     event_rise_db: float = 15.0
+    event_keep_db: float = 6.0
+    over_p90_db: float = 5.0
+    tail_s: float = 0.5
     min_event_s: float = 0.05
     speech_context_s: float = 1.5
-    loud_margin_db: float = 10.0
+    loud_margin_db: float = 6.0
     duck_db: float = 3.0
     bandwidth_ratio: float = 1.5
     floor_change_db: float = 6.0
@@ -65,12 +68,15 @@ def find_loud_events(
         return []
     lvl = 10 * np.log10(np.mean(fr.astype(np.float64) ** 2, axis=1) + 1e-12)
     med = ndimage.median_filter(lvl, size=int(2.0 / p.hop_s) | 1, mode="nearest")
-    hot = lvl > med + p.event_rise_db
+    # hysteresis: a run above ``med + event_keep_db`` that somewhere rises ``event_rise_db``
+    p90 = ndimage.percentile_filter(lvl, 90, size=int(3.0 / p.hop_s) | 1, mode="nearest")
+    seed = (lvl > med + p.event_rise_db) & (lvl > p90 + p.over_p90_db)
+    hot = lvl > med + p.event_keep_db
     d = np.diff(np.concatenate([[0], hot.astype(np.int8), [0]]))
     out = []
     for a, b in zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0], strict=True):
-        if (b - a) * p.hop_s >= p.min_event_s:
-            out.append((a * p.hop_s, b * p.hop_s + p.hop_s))
+        if seed[a:b].any() and (b - a) * p.hop_s >= p.min_event_s:
+            out.append((float(a * p.hop_s), float(b * p.hop_s + p.hop_s)))
     return out[: p.max_events]
 
 
@@ -113,7 +119,8 @@ def check_events(
         if b <= a or a >= n:
             continue
         before = vlev[max(0, a - ctx) : a]
-        after = vlev[min(n, b + 10) : min(n, b + 10 + ctx)]
+        tail = int(p.tail_s / p.hop_s)
+        after = vlev[min(n, b + tail) : min(n, b + tail + ctx)]
         speech_b = before[before > floor + 12]
         speech_a = after[after > floor + 12]
         if speech_b.size < 0.2 * ctx and speech_a.size < 0.2 * ctx:
@@ -124,8 +131,11 @@ def check_events(
         na, nb = int(s * srn / 512), int(e * srn / 512) + 1
         ev_frames = pn[na:nb]
         ctx_n = int(p.speech_context_s * srn / 512)
+        tail_n = int(p.tail_s * srn / 512)
         sp_idx = [
-            i for i in range(max(0, na - ctx_n), min(pn.shape[0], nb + ctx_n)) if not na <= i < nb
+            i
+            for i in range(max(0, na - ctx_n), min(pn.shape[0], nb + tail_n + ctx_n))
+            if not na - 4 <= i < nb + tail_n
         ]
         if ev_frames.shape[0] and sp_idx:
             bw_ev = _bandwidth(10 * np.log10(np.mean(10 ** (ev_frames / 10), axis=0)), fn)
@@ -163,7 +173,7 @@ def check_events(
                 )
         # noise floor before vs after the event
         fb = vlev[max(0, a - ctx) : a]
-        fa = vlev[min(n, b) : min(n, b + ctx)]
+        fa = vlev[min(n, b + tail) : min(n, b + tail + ctx)]
         if fb.size > 10 and fa.size > 10:
             lb, la = float(np.percentile(fb, 10)), float(np.percentile(fa, 10))
             moved = abs(la - lb) >= p.floor_change_db

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from earwitness.decode import ProbeInfo
 from earwitness.decode.reader import DecodeReport
 from earwitness.metadata.encoders import EncoderHint
-from earwitness.metadata.headers import Mp3Header, OpusHead, WavHeader
+from earwitness.metadata.headers import Mp3Header, OggTail, OpusHead, WavHeader
 
 _STANDARD_RATES = {
     8000,
@@ -77,7 +77,8 @@ class MetadataParams:
     ``duration_tolerance_frames``/``duration_tolerance_s``: a decoded duration within this many
     codec frames plus seconds of the declared one is consistent (priming, padding and
     container rounding). ``estimated_duration_rel_tol``: extra relative tolerance when the
-    format's duration is estimated from a bitrate (MP3 without Xing tag, ADTS, AMR).
+    format's duration is estimated from a bitrate (MP3 without Xing tag, ADTS, AMR); FFmpeg's
+    ADTS estimate was off by up to 12 % on clean speech in validation.
     ``bitrate_rel_tol``/``bitrate_abs_tol_bps``: declared vs measured (size x 8 / duration)
     bitrate. ``future_tolerance_s``: clock-skew allowance for creation times after "now" or
     after ingest. ``stream_time_tolerance_s``: creation times of streams may differ this much.
@@ -88,7 +89,7 @@ class MetadataParams:
 
     duration_tolerance_frames: int = 2
     duration_tolerance_s: float = 0.010
-    estimated_duration_rel_tol: float = 0.05
+    estimated_duration_rel_tol: float = 0.25
     bitrate_rel_tol: float = 0.30
     bitrate_abs_tol_bps: int = 16000
     future_tolerance_s: float = 300.0
@@ -109,6 +110,7 @@ class FileFacts:
     mp3: Mp3Header | None = None
     wav: WavHeader | None = None
     opus: OpusHead | None = None
+    ogg_tail: OggTail | None = None
     hints: tuple[EncoderHint, ...] = ()
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     ingested_at: datetime | None = None
@@ -263,6 +265,28 @@ def check_headers(facts: FileFacts, params: MetadataParams) -> list[Anomaly]:
                     "missing_bytes": w.data_missing_bytes,
                     "file_size": w.file_size,
                 },
+            )
+        )
+    o = facts.ogg_tail
+    if o is not None and not (o.complete and o.end_of_stream):
+        what = "is cut off mid-page" if not o.complete else "has no end-of-stream page"
+        out.append(
+            Anomaly(
+                "truncated",
+                "Ogg stream does not end properly",
+                f"the last Ogg page {what}: the file is truncated (or was captured from a "
+                "live stream and cut)",
+                {"last_page_complete": o.complete, "end_of_stream_flag": o.end_of_stream},
+            )
+        )
+    if w is not None and w.trailing_unexplained:
+        out.append(
+            Anomaly(
+                "wav_trailing_data",
+                "unexplained data after the WAV audio",
+                f"{w.trailing_bytes} bytes follow the WAV audio data and are not valid RIFF "
+                "chunks: data was appended to the file after it was written",
+                {"trailing_bytes": w.trailing_bytes, "chunks_after_data": w.chunks_after},
             )
         )
     m = facts.mp3

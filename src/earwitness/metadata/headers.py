@@ -10,6 +10,7 @@ References:
 - RIFF/WAVE: Microsoft/IBM *Multimedia Programming Interface and Data Specifications 1.0*
   (chunk layout; the ``data`` chunk's declared size).
 - OpusHead: RFC 7845 s. 5.1 (version, channels, pre-skip, input sample rate).
+- Ogg page header: RFC 3533 s. 6 (header type flag 0x04 = end of stream, segment table).
 
 Every reader takes bytes already read from the file and returns ``None`` when the structure is
 absent; none of them raises on malformed data.
@@ -157,6 +158,9 @@ class WavHeader:
     data_offset: int | None
     file_size: int
     chunks: tuple[str, ...]
+    trailing_bytes: int = 0  # bytes after the data chunk
+    chunks_after: tuple[str, ...] = ()  # valid RIFF chunks found there (LIST, id3, ...)
+    trailing_unexplained: bool = False  # trailing bytes that are not valid chunks
 
     @property
     def data_missing_bytes(self) -> int:
@@ -171,6 +175,44 @@ class WavHeader:
         d = asdict(self)
         d["data_missing_bytes"] = self.data_missing_bytes
         return d
+
+
+def read_wav_trailer(path: str | Path, header: WavHeader) -> WavHeader:
+    """Walk the bytes after the ``data`` chunk of ``path``: valid chunks or unexplained data."""
+    if header.data_size is None or header.data_offset is None or header.data_missing_bytes:
+        return header
+    if header.data_size in (0, 0xFFFFFFFF):
+        return header
+    end = header.data_offset + header.data_size + (header.data_size & 1)
+    trailing = header.file_size - end
+    if trailing <= 0:
+        return header
+    with open(path, "rb") as f:
+        f.seek(end)
+        rest = f.read(min(trailing, 1 << 20))
+    pos, ids = 0, []
+    unexplained = False
+    while pos < len(rest):
+        if len(rest) - pos < 8 or rest[pos : pos + 4].strip(b"\0") == b"":
+            unexplained = any(rest[pos:])  # zero padding at the end is harmless
+            break
+        cid = rest[pos : pos + 4]
+        size = struct.unpack("<I", rest[pos + 4 : pos + 8])[0]
+        if not all(32 <= c < 127 for c in cid) or pos + 8 + size > trailing:
+            unexplained = True
+            break
+        ids.append(cid.decode("ascii"))
+        pos += 8 + size + (size & 1)
+    return WavHeader(
+        header.riff_size,
+        header.data_size,
+        header.data_offset,
+        header.file_size,
+        header.chunks,
+        trailing,
+        tuple(ids),
+        unexplained,
+    )
 
 
 def read_wav_header(data: bytes, *, file_size: int) -> WavHeader | None:
@@ -219,6 +261,34 @@ def read_opus_head(data: bytes) -> OpusHead | None:
         if n < 4096 and len(data) >= j + 12 + n:
             vendor = data[j + 12 : j + 12 + n].decode("utf-8", "replace")
     return OpusHead(version, channels, pre_skip, rate, gain, vendor)
+
+
+@dataclass(frozen=True)
+class OggTail:
+    """The last Ogg page of a file (RFC 3533 s. 6): is it complete, and is it end-of-stream?"""
+
+    complete: bool
+    end_of_stream: bool
+    granule: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def read_ogg_tail(tail: bytes) -> OggTail | None:
+    """Parse the last ``OggS`` page found in ``tail`` (the file's last bytes)."""
+    i = tail.rfind(b"OggS")
+    while i >= 0:
+        page = tail[i:]
+        if len(page) >= 27 and page[4] == 0:
+            flags = page[5]
+            granule = struct.unpack("<q", page[6:14])[0]
+            nseg = page[26]
+            segs = page[27 : 27 + nseg]
+            complete = len(segs) == nseg and 27 + nseg + sum(segs) == len(page)
+            return OggTail(complete, bool(flags & 0x04), granule)
+        i = tail.rfind(b"OggS", 0, i)
+    return None
 
 
 def read_head_tail(path: str | Path, *, head: int = 131072, tail: int = 256) -> tuple[bytes, bytes]:

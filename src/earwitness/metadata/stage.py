@@ -32,8 +32,10 @@ from earwitness.metadata.encoders import EncoderHint, encoder_fields, recognise
 from earwitness.metadata.headers import (
     read_head_tail,
     read_mp3_header,
+    read_ogg_tail,
     read_opus_head,
     read_wav_header,
+    read_wav_trailer,
 )
 from earwitness.pipeline.stage import StageResult
 
@@ -63,11 +65,14 @@ def gather_facts(
     collected_at: datetime | None = None,
 ) -> FileFacts:
     """Read the raw headers of ``path`` and assemble the :class:`FileFacts` the checks use."""
-    head, tail = read_head_tail(path)
+    head, tail = read_head_tail(path, tail=70_000)  # an Ogg page is at most 65 307 bytes
     codec = probe.audio.codec
     mp3 = read_mp3_header(head, tail=tail) if codec in ("mp3", "mp3float") else None
     wav = read_wav_header(head, file_size=probe.size) if "wav" in probe.format else None
+    if wav is not None:
+        wav = read_wav_trailer(path, wav)
     opus = read_opus_head(head) if codec == "opus" and "ogg" in probe.format else None
+    ogg = read_ogg_tail(tail) if probe.format == "ogg" else None
     hints: list[EncoderHint] = recognise("container", probe.tags)
     for s in probe.streams:
         hints.extend(recognise(f"stream {s.index}", s.tags))
@@ -81,6 +86,7 @@ def gather_facts(
         mp3=mp3,
         wav=wav,
         opus=opus,
+        ogg_tail=ogg,
         hints=tuple(hints),
         now=now or datetime.now(UTC),
         ingested_at=ingested_at,
@@ -139,6 +145,7 @@ def describe(facts: FileFacts) -> dict[str, Any]:
         "mp3_header": facts.mp3.to_dict() if facts.mp3 else None,
         "wav_header": facts.wav.to_dict() if facts.wav else None,
         "opus_head": facts.opus.to_dict() if facts.opus else None,
+        "ogg_last_page": facts.ogg_tail.to_dict() if facts.ogg_tail else None,
     }
 
 

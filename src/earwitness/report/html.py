@@ -89,9 +89,27 @@ def _kv(rows: Sequence[tuple[str, str]]) -> str:
     return f'<table class="kv">{body}</table>'
 
 
+def _display(value: Any) -> Any:
+    """Floats rounded to 6 significant digits for reading (report.json keeps them whole)."""
+    if isinstance(value, float):
+        return float(f"{value:.6g}")
+    if isinstance(value, Mapping):
+        return {k: _display(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_display(v) for v in value]
+    return value
+
+
 def _json_text(value: Any, limit: int) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = value if isinstance(value, str) else json.dumps(_display(value), ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _collapsible(text: str, *, summary: str, inline_max: int = 160) -> str:
+    """Short text inline, long text in a closed ``<details>`` (both escaped)."""
+    if len(text) <= inline_max:
+        return f"<code>{e(text)}</code>"
+    return f"<details><summary>{e(summary)}</summary><code>{e(text)}</code></details>"
 
 
 def section_glance(report: Mapping[str, Any]) -> str:
@@ -207,11 +225,14 @@ def section_methods(report: Mapping[str, Any], opts: HtmlOptions) -> str:
         why = s.get("error") or s.get("reason")
         if why:
             status += f"<br><span class='note'>{e(why)}</span>"
-        params = _json_text(s.get("params") or {}, 2000)
+        params = _collapsible(
+            _json_text(s.get("params") or {}, 4000),
+            summary=f"{len(s.get('params') or {})} parameters",
+        )
         rows.append(
             f"<tr><td><strong>{e(s['name'])}</strong><br><span class='note'>v{e(s['version'])}"
             f"</span></td><td>{e(s['description'])}</td><td>{status}</td>"
-            f"<td>{float(s['elapsed_s']):.2f} s</td><td><code>{e(params)}</code></td></tr>"
+            f"<td>{float(s['elapsed_s']):.2f}&nbsp;s</td><td>{params}</td></tr>"
         )
     bad = [s for s in report["stages"] if s["status"] != "ok"]
     warn = ""
@@ -242,12 +263,23 @@ def section_methods(report: Mapping[str, Any], opts: HtmlOptions) -> str:
 
 
 def _details_html(details: Mapping[str, Any], limit: int) -> str:
+    """Short scalar fields shown; nested or long ones in a closed ``<details>``."""
     if not details:
         return ""
-    items = "".join(
-        f"<dt>{e(k)}</dt><dd>{e(_json_text(v, limit))}</dd>" for k, v in details.items()
-    )
-    return f'<dl class="details">{items}</dl>'
+    shown: list[str] = []
+    more: list[str] = []
+    for k, v in details.items():
+        text = _json_text(v, limit)
+        row = f"<dt>{e(k)}</dt><dd>{e(text)}</dd>"
+        short = not isinstance(v, Mapping | list | tuple) and len(text) <= 60
+        (shown if short and len(shown) < 6 else more).append(row)
+    out = f'<dl class="details">{"".join(shown)}</dl>' if shown else ""
+    if more:
+        out += (
+            f"<details><summary>{'more' if shown else 'details'} ({len(more)} fields)"
+            f'</summary><dl class="details">{"".join(more)}</dl></details>'
+        )
+    return out
 
 
 def _finding_row(f: Mapping[str, Any], fig: bytes | None, opts: HtmlOptions) -> str:
@@ -330,7 +362,8 @@ def section_results(
         )
     if report.get("summary"):
         rows_s = "".join(
-            f"<tr><th>{e(k)}</th><td><code>{e(_json_text(v, 3000))}</code></td></tr>"
+            f"<tr><th>{e(k)}</th><td>{_collapsible(_json_text(v, 6000), summary='summary')}"
+            "</td></tr>"
             for k, v in report["summary"].items()
         )
         parts.append(f'<h3>Stage summaries</h3><table class="kv">{rows_s}</table>')

@@ -99,14 +99,24 @@ def eer(*, target_scores: np.ndarray, nontarget_scores: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class LinearCalibration:
-    """``llr = slope * score + offset`` (natural log). ``slope`` is positive, so the LLR is
-    strictly increasing in the score."""
+    """``llr = clip(slope * score + offset, -bound, bound)`` (natural log).
+
+    ``slope`` is positive, so the LLR never decreases as the score grows (strictly increasing
+    inside the bounds). ``bound`` (``inf`` = none) caps |LLR| at what the calibration data can
+    support: an LR beyond ``n`` cannot be checked with ``n`` trials, in the spirit of the
+    empirical bounds of Vergeer et al. (2016), "Numerical likelihood ratios outputted by LR
+    systems are often based on extrapolation: when to stop extrapolating?", Science & Justice
+    56(6).
+    """
 
     slope: float
     offset: float
+    bound: float = math.inf
 
     def llr(self, score: np.ndarray | float) -> np.ndarray:
-        return self.slope * np.asarray(score, dtype=np.float64) + self.offset
+        raw = self.slope * np.asarray(score, dtype=np.float64) + self.offset
+        out: np.ndarray = np.clip(raw, -self.bound, self.bound)
+        return out
 
 
 def fit_linear_calibration(
@@ -174,6 +184,7 @@ class SpeakerCalibration:
             "calibration_produced_by": self.rates.produced_by,
             "calibration_method": "linear logistic regression of cosine scores "
             "(Brümmer & du Preez 2006)",
+            "llr_bound": self.linear.bound if math.isfinite(self.linear.bound) else None,
         }
 
 
@@ -184,7 +195,11 @@ def load_speaker_calibration() -> SpeakerCalibration | None:
         return None
     params = rates.params
     return SpeakerCalibration(
-        linear=LinearCalibration(slope=float(params["slope"]), offset=float(params["offset"])),
+        linear=LinearCalibration(
+            slope=float(params["slope"]),
+            offset=float(params["offset"]),
+            bound=float(params.get("llr_bound", math.inf)),
+        ),
         rates=rates,
         embedder=str(params.get("embedder", "")),
     )

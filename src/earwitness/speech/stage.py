@@ -160,9 +160,8 @@ class SpeechStage:
                 return False
             return language != "en" or flags["translate_english"]
 
-        total = sum(e - s for s, e in asr_speech) / SAMPLE_RATE
         with tqdm(
-            total=round(total, 1),
+            total=round(asr_speech[-1][1] / SAMPLE_RATE, 1),
             desc="speech",
             unit="s",
             file=sys.stderr,
