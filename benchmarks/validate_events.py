@@ -25,6 +25,7 @@ import datetime as dt
 import itertools
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -176,6 +177,19 @@ def _onset(x: np.ndarray) -> float:
     return float(np.nonzero(p >= p.max() * 1e-3)[0][0] * hop / SR)
 
 
+_CACHE: dict[tuple[int, object], list[DetectedEvent]] = {}
+
+
+def _cached(
+    it: Item, key: tuple[str, object], run: Callable[[FrameFeatures], list[DetectedEvent]]
+) -> list[DetectedEvent]:
+    """Detections of one detector on one item, memoised on the (frozen, hashable) params."""
+    k = (id(it), key)
+    if k not in _CACHE:
+        _CACHE[k] = run(it.feats)
+    return _CACHE[k]
+
+
 def detect_all(
     items: list[Item],
     imp: ImpulsiveParams,
@@ -187,11 +201,11 @@ def detect_all(
     for it in items:
         evs: list[DetectedEvent] = []
         if "imp" in which or "sus" in which:  # sustained results depend on impulses (resolve)
-            evs += ImpulsiveDetector(imp).detect(feats=it.feats)
+            evs += _cached(it, ("imp", imp), lambda f: ImpulsiveDetector(imp).detect(feats=f))
         if "sus" in which:
             evs += SustainedDetector(sus).detect(feats=it.feats)
         if "mus" in which:
-            evs += MusicDetector(mus).detect(feats=it.feats)
+            evs += _cached(it, ("mus", mus), lambda f: MusicDetector(mus).detect(feats=f))
         dets.append([(e.label, e.start_s) for e in resolve(evs)])
     return dets
 
@@ -267,25 +281,35 @@ def tune(train: list[Item], quick: bool) -> tuple[ImpulsiveParams, SustainedPara
     if quick:
         grid_imp = {k: v[:2] for k, v in grid_imp.items()}
         grid_sus = {k: v[:2] for k, v in grid_sus.items()}
+    grid_mus = {
+        "min_held_share": [0.1, 0.15, 0.2],
+        "min_note_changes": [3, 4],
+        "min_voicing": [0.4, 0.45, 0.5],
+    }
     for grid, which, labels in (
         (grid_imp, "imp", ("gunfire", "explosion")),
         (grid_cls, "imp", ("gunfire", "explosion")),
-        (grid_sus, "sus", ("aircraft", "vehicle")),
+        (grid_mus, "mus", ("music",)),
+        (grid_sus, "sus", ("aircraft", "vehicle", "crowd")),
     ):
         best = -1e9
-        base = imp if which == "imp" else sus
+        base: object = {"imp": imp, "sus": sus, "mus": mus}[which]
         chosen = base
         for combo in itertools.product(*grid.values()):
             cand = replace(base, **dict(zip(grid.keys(), combo, strict=True)))  # type: ignore[type-var]
             if which == "imp":
                 d = detect_all(train, cand, sus, mus, ("imp",))  # type: ignore[arg-type]
+            elif which == "mus":
+                d = detect_all(train, imp, sus, cand, ("mus",))  # type: ignore[arg-type]
             else:
-                d = detect_all(train, imp, cand, mus, ("sus",))  # type: ignore[arg-type]
+                d = detect_all(train, imp, cand, mus, ("sus", "mus"))  # type: ignore[arg-type]
             val = objective(score(train, d), labels)
             if val > best:
                 best, chosen = val, cand
         if which == "imp":
             imp = chosen  # type: ignore[assignment]
+        elif which == "mus":
+            mus = chosen  # type: ignore[assignment]
         else:
             sus = chosen  # type: ignore[assignment]
         print(f"tuned {list(grid)}: objective {best:.3f}", file=sys.stderr)

@@ -91,11 +91,13 @@ def background(*, rng: np.random.Generator, sr: int, duration_s: float, level_db
 
 def speech_recording(*, rng: np.random.Generator, sr: int, duration_s: float,
                      level_db: float | None = None, color: str | None = None,
-                     speaker: str | None = None, repeat_digit: bool = False) -> np.ndarray:
+                     speaker: str | None = None, repeat_digit: bool = False,
+                     use_long: bool = True) -> np.ndarray:
     """A continuous "recording": real speech clips over one continuous background.
 
     ``repeat_digit`` makes one speaker say the same digit again and again (different takes):
-    the "repeated words" case a copy-move detector must not flag.
+    the "repeated words" case a copy-move detector must not flag. ``use_long=False`` leaves
+    out the JFK/diarization excerpts, whose own noise floors would be inserted recordings.
     """
     clips = fsdd(sr)
     speakers = sorted({s for s, _ in clips})
@@ -109,7 +111,7 @@ def speech_recording(*, rng: np.random.Generator, sr: int, duration_s: float,
     long_used: set[int] = set()
     while t < duration_s - 1.0:
         j = int(rng.integers(2))
-        if not repeat_digit and j not in long_used and rng.random() < 0.08:
+        if use_long and not repeat_digit and j not in long_used and rng.random() < 0.08:
             long_used.add(j)  # each long recording at most once: no accidental copies
             seg = long_speech(sr)[j]
             a = int(rng.integers(0, max(1, seg.size - 3 * sr)))

@@ -41,17 +41,22 @@ def _positions(rng: np.random.Generator, k: int, length_s: float) -> list[float]
             return [float(v) for v in t]
 
 
+def _audible(snd: np.ndarray) -> tuple[int, int]:
+    """First and last sample where the sound's envelope is within 40 dB of its peak."""
+    env = np.convolve(np.abs(sps.hilbert(snd)), np.ones(160) / 160, "same")
+    idx = np.nonzero(env > env.max() * 0.01)[0]
+    return int(idx[0]), int(idx[-1])
+
+
 def make_sfx_item(rng: np.random.Generator) -> Item:
-    sounds = D.sfx(SR)
+    sounds = [(n, s) for n, s in D.sfx(SR) if _audible(s)[1] - _audible(s)[0] >= 0.35 * SR]
     name, snd = sounds[int(rng.integers(len(sounds)))]
     bed = D.speech_recording(rng=rng, sr=SR, duration_s=ITEM_S)
     k = int(rng.integers(2, 5))
     at = _positions(rng, k, snd.size / SR)
     y = bed.copy()
     spans = []
-    env = np.abs(sps.hilbert(snd))
-    env = np.convolve(env, np.ones(160) / 160, "same")
-    aud = np.nonzero(env > env.max() * 0.01)[0]
+    aud = _audible(snd)
     for i, t in enumerate(at):
         s = snd * 10 ** (rng.uniform(-6, 6) / 20)
         if i > 0 and rng.random() < 0.5:  # the copy was processed before pasting

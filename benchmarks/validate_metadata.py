@@ -7,7 +7,8 @@ Usage::
 Clean set: speech (JFK and FSDD clips from the shared corpus when present, else synthetic
 babble) encoded with every supported format at several rates, bitrates and lengths.
 Defect set: each clean file truncated at a random point (20-90 %), plus data appended to
-MP3/WAV/FLAC, timestamp gaps in WebM, and a second audio track. A file "raises" a defect when
+MP3/WAV/FLAC, a FLAC whose STREAMINFO MD5 does not sign its frames, timestamp gaps in WebM,
+and a second audio track. A file "raises" a defect when
 the stage emits the expected anomaly code. Writes ``src/earwitness/calibration/metadata.json``
 (the figures shown beside ``metadata_anomaly`` findings) unless ``--no-write``.
 """
@@ -120,6 +121,14 @@ def main() -> int:
                         hits[f"appended data {key}"].append(
                             bool(set(got) - {"unusual_sample_rate"})
                         )
+                    if key == "flac":
+                        alt = bytearray(data)
+                        at = alt.index(b"fLaC") + 8 + 18  # STREAMINFO MD5
+                        alt[at : at + 16] = rng.bytes(16)
+                        swapped = tmp / f"{n}_md5.flac"
+                        swapped.write_bytes(bytes(alt))
+                        got = codes_of(swapped) or []
+                        hits["audio under another MD5 flac"].append("flac_md5_mismatch" in got)
                     if key == "webm":
                         got = codes_of(add_gap(path, tmp / f"{n}_gap.webm")) or []
                         hits["timestamp gap webm"].append("timestamp_gap" in got)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -23,6 +25,7 @@ def _pool() -> list[Path]:
     """Three good files (two with identical bytes under different names) and a bad one."""
     if not _POOL:
         d = Path(tempfile.mkdtemp(prefix="custody-pool-"))
+        atexit.register(shutil.rmtree, d, True)
         a = encode_file(d / "a.wav", tone(freq=300, duration_s=0.2, sr=8000), sr=8000)
         b = encode_file(d / "b.flac", tone(freq=500, duration_s=0.2, sr=8000), sr=8000)
         c = d / "copy-of-a.wav"

@@ -147,6 +147,23 @@ def _patch_lame(path: Path, encoder: bytes, *, fix_crc: bool) -> None:
     path.write_bytes(bytes(data))
 
 
+def test_flac_audio_replaced_under_old_header(tmp_path: Path, rng: np.random.Generator) -> None:
+    """FLAC B carrying FLAC A's STREAMINFO MD5: the frames are not what the header signs."""
+    a = encode_file(tmp_path / "a.flac", _speechy(rng), sr=SR)
+    b = encode_file(tmp_path / "b.flac", _speechy(rng), sr=SR)
+    clean = _run(b)
+    assert _codes(clean) == []
+    assert (
+        clean.findings[0].details["flac_decoded_md5"]
+        == (clean.findings[0].details["flac_streaminfo"]["md5"])
+    )
+    da, db = a.read_bytes(), bytearray(b.read_bytes())
+    md5_at = db.index(b"fLaC") + 8 + 18
+    db[md5_at : md5_at + 16] = da[md5_at : md5_at + 16]
+    b.write_bytes(bytes(db))
+    assert _codes(_run(b)) == ["flac_md5_mismatch"]
+
+
 def test_edited_lame_tag_breaks_its_crc(tmp_path: Path, rng: np.random.Generator) -> None:
     path = encode_file(tmp_path / "e.mp3", _speechy(rng), sr=SR)
     _patch_lame(path, b"LAME3.100", fix_crc=False)

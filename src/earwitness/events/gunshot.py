@@ -32,7 +32,7 @@ def shot_similarity(
     y: np.ndarray,
     sr: int,
     shot_times_s: list[float] | tuple[float, ...],
-    window_s: float = 0.08,
+    window_s: float = 0.05,
     max_lag_s: float = 0.01,
     threshold: float = 0.97,
 ) -> ShotSimilarity:

@@ -32,14 +32,14 @@ class MusicParams:
 
     fmin: float = 80.0
     fmax: float = 800.0
-    min_voicing: float = 0.5
+    min_voicing: float = 0.45
     hold_s: float = 0.1
     max_semitones: float = 0.5
     window_s: float = 3.0
     min_held_share: float = 0.1
     min_duration_s: float = 1.5
     min_pitch_spread: float = 2.5  # semitones between the 10th and 90th percentile notes
-    min_note_changes: int = 2  # held runs whose pitch differs from the previous run by >= 1
+    min_note_changes: int = 3  # held runs whose pitch differs from the previous run by >= 1
 
 
 def pitch_track(

@@ -23,7 +23,7 @@ class AlignParams:
 
     min_speed: float = 0.93
     max_speed: float = 1.07
-    coarse_speed_step: float = 0.02
+    coarse_speed_step: float = 0.035
     coarse_bin: int = 32
     fine_speed_step: float = 0.002
     fine_bin: float = 2.0
@@ -44,6 +44,7 @@ class Hits:
     q_end: np.ndarray  # float64 frames (query anchor + triplet span)
     item: np.ndarray  # int64 dense item number
     ref_t: np.ndarray  # float64 frames (reference anchor, local to the item)
+    weight: np.ndarray | None = None  # per hit: 1 / triplets sharing its query anchor
 
     @staticmethod
     def empty() -> Hits:
@@ -51,7 +52,8 @@ class Hits:
         return Hits(z, z, np.zeros(0, np.int64), z)
 
     def take(self, sel: np.ndarray) -> Hits:
-        return Hits(self.q_t[sel], self.q_end[sel], self.item[sel], self.ref_t[sel])
+        w = self.weight[sel] if self.weight is not None else None
+        return Hits(self.q_t[sel], self.q_end[sel], self.item[sel], self.ref_t[sel], w)
 
     @property
     def size(self) -> int:
@@ -120,18 +122,30 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
     if hits.size < p.min_hits:
         return []
     coarse = np.arange(p.min_speed, p.max_speed + 1e-9, p.coarse_speed_step)
-    cands: list[tuple[int, int, float, float]] = []  # (count, item, speed, offset)
+    cands: list[tuple[float, int, float, float]] = []  # (count, item, speed, offset)
+    table = 1 << 22
+    q_int = hits.q_t.astype(np.int64)
     for s in coarse:
+        # Offset histogram per (item, coarse offset bin), hashed into a fixed table; a
+        # collision can only add a candidate, which the fine fit then rejects.
         off_bin = np.floor((hits.ref_t - s * hits.q_t) / p.coarse_bin).astype(np.int64)
-        key = (hits.item << 28) + off_bin + (1 << 27)
-        uk, cnt = np.unique(key, return_counts=True)
-        nxt = np.searchsorted(uk, uk + 1)
-        has = (nxt < uk.size) & (uk[np.minimum(nxt, uk.size - 1)] == uk + 1)
-        c2 = cnt + np.where(has, cnt[np.minimum(nxt, uk.size - 1)], 0)
-        for k in np.flatnonzero(c2 >= p.min_hits):
-            item = int(uk[k] >> 28)
-            center = (int(uk[k] & ((1 << 28) - 1)) - (1 << 27) + 1) * p.coarse_bin
-            cands.append((int(c2[k]), item, float(s), float(center)))
+        key = hits.item * 1_000_003 + off_bin
+        b0 = (key * 2654435761) & (table - 1)
+        b1 = ((key + 1) * 2654435761) & (table - 1)
+        # Each (query anchor, bin) pair counts once in total: several triplets sharing both
+        # anchors are one piece of evidence.
+        g = ((key * 8191 + q_int) * 2654435761) & (table - 1)
+        occ = np.bincount(g, minlength=table)
+        cnt = np.bincount(b0, weights=1.0 / occ[g], minlength=table)
+        c2 = cnt[b0] + cnt[b1]
+        strong = np.flatnonzero(c2 >= p.min_hits)
+        if strong.size == 0:
+            continue
+        uk, first = np.unique(key[strong], return_index=True)
+        for k, f in zip(uk.tolist(), first.tolist(), strict=True):
+            h = strong[f]
+            center = (int(off_bin[h]) + 1) * p.coarse_bin
+            cands.append((float(c2[h]), int(hits.item[h]), float(s), float(center)))
     cands.sort(key=lambda c: -c[0])
     found: list[Alignment] = []
     tried = 0
@@ -141,7 +155,12 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
         if tried >= p.max_candidates:
             break
         if item not in by_item:
-            by_item[item] = np.flatnonzero(hits.item == item)
+            r = np.flatnonzero(hits.item == item)
+            # one hit per (query anchor, reference anchor) pair
+            _, first = np.unique(
+                hits.q_t[r] * 4_194_304.0 + hits.ref_t[r], return_index=True
+            )
+            by_item[item] = r[np.sort(first)]
         rows = by_item[item]
         q_t, ref_t = hits.q_t[rows], hits.ref_t[rows]
         mid = float(np.median(q_t))

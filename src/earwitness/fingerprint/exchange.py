@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from earwitness.errors import InputError
-from earwitness.fingerprint.features import ALGORITHM, ALGORITHM_VERSION, Triplets
+from earwitness.fingerprint.features import ALGORITHM, ALGORITHM_VERSION, N_FEATS, Triplets
 from earwitness.fingerprint.index import ArchiveIndex, EmbeddedIndex
 
 FORMAT = "earwitness-fingerprints"
@@ -116,7 +116,7 @@ def import_fingerprints(index: ArchiveIndex, path: Path) -> int:
             hashes=hashes[pos : pos + n],
             t1=t1[pos : pos + n],
             dt=np.zeros(n, np.uint16),
-            feats=np.zeros((n, 5)),
+            feats=np.zeros((n, N_FEATS)),
             n_frames=int(it["n_frames"]),
             params=index.params,
         )

@@ -59,7 +59,7 @@ class FingerprintParams:
     ratio_bins: int = 5
     logdt_width: float = 0.35
     norm_s: float = 1.0
-    prominence_size: int = 0
+    prominence_size: int = 9
 
     @property
     def frame_s(self) -> float:
@@ -83,6 +83,7 @@ class QueryTolerance:
     df_jitter: float = 0.4
     ratio_jitter: float = 0.05
     logdt_shift: float = 0.09
+    power_jitter: float = 1.5
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class Triplets:
     hashes: np.ndarray  # uint32
     t1: np.ndarray  # uint32 frames
     dt: np.ndarray  # uint16 frames
-    feats: np.ndarray  # float64 (n, 5): f1, d12, d23, ratio, logdt (continuous values)
+    feats: np.ndarray  # float64 (n, 8): f1, d12, d23, ratio, logdt, p1-p2, p2-p3, p1-p3
     n_frames: int
     params: FingerprintParams
 
@@ -219,18 +220,21 @@ def pick_peaks(
     )
 
 
-# Bit layout of a hash (23 bits): f1 (4) | d12 (6) | d23 (6) | ratio (3) | logdt (4)
-_BITS = (4, 6, 6, 3, 4)
+# Bit layout of a hash (26 bits): f1 (4) | d12 (6) | d23 (6) | ratio (3) | logdt (4) |
+# power order p1>p2, p2>p3, p1>p3 (1 each)
+_BITS = (4, 6, 6, 3, 4, 1, 1, 1)
+N_FEATS = len(_BITS)
 
 
 def _quantise(feats: np.ndarray, params: FingerprintParams) -> np.ndarray:
-    """Continuous triplet features -> integer cells, shape (n, 5)."""
+    """Continuous triplet features -> integer cells, shape (n, N_FEATS)."""
     q = np.empty(feats.shape, dtype=np.int64)
     q[:, 0] = np.floor(feats[:, 0] / params.f1_width)
     q[:, 1] = np.floor((feats[:, 1] + params.df_max) / params.df_width)
     q[:, 2] = np.floor((feats[:, 2] + params.df_max) / params.df_width)
     q[:, 3] = np.floor(feats[:, 3] * params.ratio_bins)
     q[:, 4] = np.floor(feats[:, 4] / params.logdt_width)
+    q[:, 5:] = feats[:, 5:] > 0
     for k, bits in enumerate(_BITS):
         np.clip(q[:, k], 0, (1 << bits) - 1, out=q[:, k])
     return q
@@ -280,7 +284,7 @@ def triplets_from_peaks(*, peaks: Peaks, n_frames: int, params: FingerprintParam
     m = np.concatenate(thirds) if thirds else np.zeros(0, np.int64)
     order = np.lexsort((m, j, i))
     i, j, m = i[order], j[order], m[order]
-    t, f = peaks.t, peaks.f
+    t, f, pw = peaks.t, peaks.f, peaks.power.astype(np.float64)
     span = np.maximum(t[m] - t[i], 1e-3)
     feats = np.stack(
         [
@@ -289,6 +293,9 @@ def triplets_from_peaks(*, peaks: Peaks, n_frames: int, params: FingerprintParam
             f[m] - f[j],
             np.clip((t[j] - t[i]) / span, 0.0, 0.999),
             np.log(span),
+            pw[i] - pw[j],
+            pw[j] - pw[m],
+            pw[i] - pw[m],
         ],
         axis=1,
     )
@@ -335,33 +342,27 @@ def expand_query(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every hash cell a modified copy of each query triplet may fall in.
 
-    Returns ``(hashes, triplet_index)``: each query triplet appears once per cell.
+    Returns ``(hashes, triplet_index)``: each query triplet appears once per cell. A field
+    whose value lies within its tolerance of a cell boundary contributes both cells.
     """
     tol = tol or QueryTolerance()
     p = trip.params
     feats = trip.feats
     margins = np.array(
         [tol.f_shift, tol.df_jitter, tol.df_jitter, tol.ratio_jitter, tol.logdt_shift]
+        + [tol.power_jitter] * 3
     )
-    base = _quantise(feats, p)
     lo = _quantise(feats - margins, p)
     hi = _quantise(feats + margins, p)
-    # Each field spans at most two cells at these tolerances; enumerate low/high choices.
-    idx_all: list[np.ndarray] = []
-    h_all: list[np.ndarray] = []
-    n = feats.shape[0]
-    rows = np.arange(n)
-    for combo in itertools.product((0, 1), repeat=5):
-        q = base.copy()
-        ok = np.ones(n, dtype=bool)
-        for k, c in enumerate(combo):
-            if c == 0:
-                q[:, k] = lo[:, k]
-            else:
-                q[:, k] = hi[:, k]
-                ok &= hi[:, k] != lo[:, k]
-        if not ok.any():
-            continue
-        idx_all.append(rows[ok])
-        h_all.append(_pack(q[ok]))
-    return np.concatenate(h_all), np.concatenate(idx_all)
+    rows = np.arange(feats.shape[0])
+    q = lo
+    for k in range(N_FEATS):
+        # At these tolerances a field spans at most two cells: duplicate the rows that
+        # straddle a boundary with the upper cell.
+        two = hi[rows, k] != q[:, k]
+        if two.any():
+            extra = q[two].copy()
+            extra[:, k] = hi[rows[two], k]
+            q = np.concatenate([q, extra])
+            rows = np.concatenate([rows, rows[two]])
+    return _pack(q), rows

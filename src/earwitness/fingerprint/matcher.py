@@ -158,16 +158,8 @@ def match_fingerprint(
         if bad.any():
             keep = ~bad[found.item]
     tr = tr[keep]
-    # One hit per (query anchor, item, reference anchor): several triplets (and query
-    # expansions) sharing both anchors are one piece of evidence, not many.
-    q_anchor = query.t1[tr].astype(np.int64)
     items_k = found.item[keep].astype(np.int64)
     ref_k = found.ref_t[keep].astype(np.int64)
-    if q_anchor.size:
-        _, first = np.unique(
-            np.stack([items_k, ref_k, q_anchor]), axis=1, return_index=True
-        )
-        tr, items_k, ref_k = tr[first], items_k[first], ref_k[first]
     hits = Hits(
         q_t=query.t1[tr].astype(np.float64),
         q_end=(query.t1[tr].astype(np.float64) + query.dt[tr]),

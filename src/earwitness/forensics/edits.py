@@ -46,7 +46,7 @@ class EditParams:
     dc_threshold: float = 0.004
     min_silence_s: float = 0.01
     silence_context_db: float = -80.0
-    enf_min_snr_db: float = 12.0
+    enf_min_snr_db: float = 25.0
     enf_threshold_rad: float = 0.6
     hum_level_threshold_db: float = 8.0
     merge_s: float = 0.3

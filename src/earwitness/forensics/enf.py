@@ -47,29 +47,45 @@ def to_enf_rate(*, y: np.ndarray, sr: int) -> np.ndarray:
     return sps.resample_poly(np.asarray(y, dtype=np.float64), ENF_SR // g, sr // g)
 
 
-def detect_hum(*, x: np.ndarray, min_snr_db: float = 10.0) -> HumInfo | None:
+def detect_hum(*, x: np.ndarray, min_snr_db: float = 25.0, max_dev_hz: float = 0.15,
+               min_presence: float = 0.8) -> HumInfo | None:
     """Find mains hum (50 or 60 Hz, or its 2nd/3rd harmonic) in ``x`` sampled at ENF_SR.
 
-    SNR compares the peak bin (±0.3 Hz around the harmonic) with the median level 1-4 Hz away.
+    SNR compares the peak bin (8 s Welch, 0.125 Hz bins) within ``max_dev_hz`` per harmonic
+    of the nominal frequency with the median level 1-4 Hz away. Hum must also be stationary:
+    present (SNR >= 6 dB) in at least ``min_presence`` of the 4 s blocks, which rejects the
+    harmonics of a voice or a passing engine.
     """
-    if x.size < ENF_SR * 2:
+    if x.size < ENF_SR * 4:
         return None
     nper = min(x.size, ENF_SR * 8)
     f, pxx = sps.welch(x, fs=ENF_SR, nperseg=nper)
     best: HumInfo | None = None
+    best_score = -np.inf
     for nominal in (50.0, 60.0):
         for k in (1, 2, 3):
             fc = nominal * k
-            band = (f > fc - 0.3 * k) & (f < fc + 0.3 * k)
+            band = np.abs(f - fc) <= max_dev_hz * k
             ring = (np.abs(f - fc) > 1.0) & (np.abs(f - fc) < 4.0)
             if not band.any() or not ring.any():
                 continue
-            i = np.argmax(np.where(band, pxx, 0))
+            i = int(np.argmax(np.where(band, pxx, 0)))
             snr = 10 * np.log10(pxx[i] / (np.median(pxx[ring]) + 1e-30) + 1e-30)
-            # prefer the fundamental unless a harmonic is much cleaner
-            score = snr - (k - 1) * 3.0
-            if snr >= min_snr_db and (best is None or score > best.snr_db - 0.0):
-                best = HumInfo(nominal_hz=nominal * k, freq_hz=float(f[i]), snr_db=float(snr))
+            score = snr - (k - 1) * 3.0  # prefer the fundamental unless a harmonic is cleaner
+            if snr >= min_snr_db and score > best_score:
+                best_score = score
+                best = HumInfo(nominal_hz=fc, freq_hz=float(f[i]), snr_db=float(snr))
+    if best is None:
+        return None
+    blk = ENF_SR * 4
+    fb = np.fft.rfftfreq(blk, 1 / ENF_SR)
+    near = np.abs(fb - best.freq_hz) <= 0.5
+    ring = (np.abs(fb - best.freq_hz) > 1.0) & (np.abs(fb - best.freq_hz) < 4.0)
+    blocks = x[: x.size // blk * blk].reshape(-1, blk) * np.hanning(blk)
+    pw = np.abs(np.fft.rfft(blocks, axis=1)) ** 2
+    snr_b = 10 * np.log10(pw[:, near].max(axis=1) / (np.median(pw[:, ring], axis=1) + 1e-30))
+    if float(np.mean(snr_b >= 6.0)) < min_presence:
+        return None
     return best
 
 
@@ -98,7 +114,7 @@ def _window_fit(
 
 
 def phase_steps(
-    *, tr: EnfTrack, grid_s: np.ndarray, guard_s: float = 0.35, fit_s: float = 0.6
+    *, tr: EnfTrack, grid_s: np.ndarray, guard_s: float = 0.35, fit_s: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Phase jump (rad, wrapped to ±pi) and amplitude change (dB) at each instant of ``grid_s``.
 
@@ -126,7 +142,7 @@ def phase_steps(
     return jump, ab, aa
 
 
-def locate_step(*, tr: EnfTrack, t_s: float, guard_s: float = 0.35, fit_s: float = 0.6) -> float:
+def locate_step(*, tr: EnfTrack, t_s: float, guard_s: float = 0.35, fit_s: float = 1.0) -> float:
     """Refine a phase step near ``t_s``: where the phase crosses the midpoint of the two fits."""
     n = int(fit_s * ENF_SR)
     g = int(guard_s * ENF_SR)

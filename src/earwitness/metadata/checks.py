@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from earwitness.decode import ProbeInfo
 from earwitness.decode.reader import DecodeReport
 from earwitness.metadata.encoders import EncoderHint
+from earwitness.metadata.flac import FlacStreamInfo
 from earwitness.metadata.headers import Mp3Header, OggTail, OpusHead, WavHeader
 
 _STANDARD_RATES = {
@@ -111,6 +112,8 @@ class FileFacts:
     wav: WavHeader | None = None
     opus: OpusHead | None = None
     ogg_tail: OggTail | None = None
+    flac: FlacStreamInfo | None = None
+    flac_decoded_md5: str | None = None
     hints: tuple[EncoderHint, ...] = ()
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     ingested_at: datetime | None = None
@@ -287,6 +290,24 @@ def check_headers(facts: FileFacts, params: MetadataParams) -> list[Anomaly]:
                 f"{w.trailing_bytes} bytes follow the WAV audio data and are not valid RIFF "
                 "chunks: data was appended to the file after it was written",
                 {"trailing_bytes": w.trailing_bytes, "chunks_after_data": w.chunks_after},
+            )
+        )
+    f = facts.flac
+    if (
+        f is not None
+        and f.has_md5
+        and facts.flac_decoded_md5 is not None
+        and facts.decode.native_samples == f.total_samples
+        and facts.flac_decoded_md5 != f.md5
+    ):
+        out.append(
+            Anomaly(
+                "flac_md5_mismatch",
+                "FLAC audio differs from its signature",
+                "the MD5 of the decoded samples does not match the MD5 the encoder stored in "
+                "the FLAC header: audio frames were altered, replaced or damaged after encoding "
+                "without the header being rewritten",
+                {"declared_md5": f.md5, "decoded_md5": facts.flac_decoded_md5},
             )
         )
     m = facts.mp3
@@ -527,7 +548,7 @@ def check_gaps(facts: FileFacts, params: MetadataParams) -> list[Anomaly]:
 CHECKS: tuple[MetadataCheck, ...] = (
     RuleCheck("duration", "declared vs decoded duration", check_duration),
     RuleCheck("decode_errors", "decoding errors and early stop", check_decode_errors),
-    RuleCheck("headers", "WAV/MP3 header lengths and checksums", check_headers),
+    RuleCheck("headers", "WAV/MP3/Ogg lengths, MP3 tag CRC, FLAC MD5", check_headers),
     RuleCheck("sample_rate", "sample rate plausible for the codec", check_sample_rate),
     RuleCheck("times", "creation times vs each other, ingest and now", check_times),
     RuleCheck("encoders", "encoder tags vs codec and each other", check_encoders),

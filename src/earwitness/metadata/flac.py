@@ -12,7 +12,6 @@ compute one (allowed by the format).
 from __future__ import annotations
 
 import hashlib
-import struct
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import numpy as np
 
 
 @dataclass(frozen=True)
-class StreamInfo:
+class FlacStreamInfo:
     """The FLAC STREAMINFO block."""
 
     sample_rate: int
@@ -39,7 +38,7 @@ class StreamInfo:
         return asdict(self)
 
 
-def read_streaminfo(data: bytes) -> StreamInfo | None:
+def read_streaminfo(data: bytes) -> FlacStreamInfo | None:
     """Parse STREAMINFO from the first bytes of a native FLAC file (after any ID3v2 tag)."""
     i = data.find(b"fLaC")
     if i < 0 or i > 1 << 20 or len(data) < i + 8 + 34:
@@ -52,7 +51,7 @@ def read_streaminfo(data: bytes) -> StreamInfo | None:
     channels = ((packed >> 41) & 0x7) + 1
     bps = ((packed >> 36) & 0x1F) + 1
     total = packed & ((1 << 36) - 1)
-    return StreamInfo(sample_rate, channels, bps, total, b[18:34].hex())
+    return FlacStreamInfo(sample_rate, channels, bps, total, b[18:34].hex())
 
 
 def decoded_md5(path: str | Path, *, bits_per_sample: int) -> str | None:
@@ -69,10 +68,7 @@ def decoded_md5(path: str | Path, *, bits_per_sample: int) -> str | None:
             stream = container.streams.audio[0]
             for frame in container.decode(stream):
                 a = frame.to_ndarray()
-                ch = len(frame.layout.channels)
                 x = a.T.reshape(-1) if frame.format.is_planar else a.reshape(-1)
-                if ch == 1:
-                    x = a.reshape(-1)
                 h.update(_pack(x, bits_per_sample))
     except (av.error.FFmpegError, ValueError):
         return None
@@ -94,4 +90,4 @@ def _pack(x: np.ndarray, bps: int) -> bytes:
     if bps == 24:
         le = v.astype("<i4").view(np.uint8).reshape(-1, 4)
         return le[:, :3].tobytes()
-    return struct.pack(f"<{v.size}i", *v.tolist()) if v.dtype != np.int32 else v.astype("<i4").tobytes()
+    return v.astype("<i4").tobytes()

@@ -29,6 +29,7 @@ from earwitness.metadata.checks import (
     run_checks,
 )
 from earwitness.metadata.encoders import EncoderHint, encoder_fields, recognise
+from earwitness.metadata.flac import decoded_md5, read_streaminfo
 from earwitness.metadata.headers import (
     read_head_tail,
     read_mp3_header,
@@ -73,6 +74,10 @@ def gather_facts(
         wav = read_wav_trailer(path, wav)
     opus = read_opus_head(head) if codec == "opus" and "ogg" in probe.format else None
     ogg = read_ogg_tail(tail) if probe.format == "ogg" else None
+    flac = read_streaminfo(head) if probe.format == "flac" else None
+    flac_md5 = None
+    if flac is not None and flac.has_md5 and decode.native_samples == flac.total_samples:
+        flac_md5 = decoded_md5(path, bits_per_sample=flac.bits_per_sample)
     hints: list[EncoderHint] = recognise("container", probe.tags)
     for s in probe.streams:
         hints.extend(recognise(f"stream {s.index}", s.tags))
@@ -87,6 +92,8 @@ def gather_facts(
         wav=wav,
         opus=opus,
         ogg_tail=ogg,
+        flac=flac,
+        flac_decoded_md5=flac_md5,
         hints=tuple(hints),
         now=now or datetime.now(UTC),
         ingested_at=ingested_at,
@@ -146,6 +153,8 @@ def describe(facts: FileFacts) -> dict[str, Any]:
         "wav_header": facts.wav.to_dict() if facts.wav else None,
         "opus_head": facts.opus.to_dict() if facts.opus else None,
         "ogg_last_page": facts.ogg_tail.to_dict() if facts.ogg_tail else None,
+        "flac_streaminfo": facts.flac.to_dict() if facts.flac else None,
+        "flac_decoded_md5": facts.flac_decoded_md5,
     }
 
 

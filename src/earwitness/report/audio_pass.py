@@ -33,7 +33,7 @@ class FigureOptions:
     width_px: int = 1200
     spec_columns: int = 1200
     n_fft: int = 512
-    max_finding_figures: int = 40
+    max_finding_figures: int = 24
     context_s: float = 1.0
     max_clip_s: float = 30.0
 

@@ -42,6 +42,7 @@ _FALLBACK = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd")
 #: kinds too dense to shade over the waveform (they still get event-lane rows)
 UNMARKED_KINDS = frozenset({"transcript", "speech_activity", "speaker_turn"})
 MAX_LANE_ROWS = 14
+FINDING_DPI = 85
 
 
 def kind_colour(kind: str) -> str:
@@ -49,8 +50,17 @@ def kind_colour(kind: str) -> str:
 
 
 def to_png(fig: Figure) -> bytes:
+    """The figure as a 256-colour palette PNG (colormaps have 256 entries, so this is
+    visually lossless and several times smaller than RGBA), without metadata."""
+    from PIL import Image
+
+    raw = io.BytesIO()
+    fig.savefig(raw, format="png", metadata={"Software": None})
+    raw.seek(0)
+    with Image.open(raw) as im:
+        rgb = im.convert("RGB")
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
+    rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(buf, format="PNG", optimize=True)
     return buf.getvalue()
 
 
@@ -284,13 +294,15 @@ class DuplicatedSegmentFigure:
         drawn = [(name, c) for name, c in got if c is not None]
         if not drawn:
             return None
-        fig = Figure(figsize=(9, 2.6), dpi=100)
+        fig = Figure(figsize=(9, 2.6), dpi=FINDING_DPI)
         axes = fig.subplots(1, len(drawn), sharey=True, squeeze=False)[0]
         for ax, (name, (w, y)) in zip(axes, drawn, strict=True):
             _show_spec(ax, y=y, sr=sr, t0=w[0])
             ax.set_title(f"{name}: {w[0]:.2f}–{w[1]:.2f} s", fontsize=9)
+            if ax is not axes[0]:
+                ax.set_ylabel("")
             ax.set_xlabel("time (s)")
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.88, wspace=0.12)
         return to_png(fig)
 
 
@@ -337,7 +349,7 @@ class EditPointFigure:
         if got is None and not evidence:
             return None
         n_ev = len(evidence)
-        fig = Figure(figsize=(9 if n_ev else 7, 3.2), dpi=100)
+        fig = Figure(figsize=(9 if n_ev else 7, 3.2), dpi=FINDING_DPI)
         t = float(finding["start_s"])
         if got is not None:
             (w, y) = got
@@ -395,12 +407,12 @@ class ArchiveMatchFigure:
         if got is None:
             return None
         (w, y) = got
-        fig = Figure(figsize=(7, 2.6), dpi=100)
+        fig = Figure(figsize=(7, 2.6), dpi=FINDING_DPI)
         ax = fig.add_subplot(1, 1, 1)
         _show_spec(ax, y=y, sr=sr, t0=w[0])
         ax.set_xlabel("time in this recording (s)")
         ax.set_title(archive_reference_text(finding)[:110], fontsize=8)
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.88, wspace=0.12)
         return to_png(fig)
 
 
