@@ -46,26 +46,36 @@ from earwitness.synth import encode_file
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 DOC = ROOT / "docs" / "benchmarks" / "speech.md"
+RAW = ROOT / "benchmarks" / "out" / "bench_asr.json"
+CALIB = ROOT / "src" / "earwitness" / "calibration"
 SR = 16000
 
 
 def programme(seconds: float, rng: np.random.Generator) -> np.ndarray:
-    """Real speech clips from the corpus separated by quiet noise, about ``seconds`` long."""
+    """Real speech from the corpus separated by quiet noise, about ``seconds`` long.
+
+    jfk, hotwords and the diarization clip once each, then sequences of six FSDD digits. No
+    clip repeats: repeated text inside a 30 s window makes Whisper's compression-ratio check
+    fall back to sampling at higher temperatures, which is random and would make the two runs
+    decode different text.
+    """
     clips = [load_audio(CORPUS / n, sr=SR).samples for n in ("jfk.flac", "hotwords.mp3")]
     clips.append(load_audio(CORPUS / "stereo_diarization.flac", sr=SR).samples)
     fsdd = sorted((CORPUS / "fsdd").glob("*.flac"))
+    order = rng.permutation(len(fsdd))
     out: list[np.ndarray] = []
     total = 0
+    k = 0
     while total < seconds * SR:
-        if rng.random() < 0.5:
-            picks = rng.choice(len(fsdd), size=6, replace=False)
+        if clips:
+            clip = clips.pop(0)
+        else:
             seq = []
-            for i in picks:
+            for i in order[k : k + 6]:
                 d = load_audio(fsdd[int(i)], sr=SR).samples
                 seq += [d / (np.abs(d).max() + 1e-9) * 0.5, np.zeros(int(0.25 * SR), np.float32)]
+            k += 6
             clip = np.concatenate(seq)
-        else:
-            clip = clips[int(rng.integers(len(clips)))]
         gap = rng.standard_normal(int(rng.uniform(0.5, 3.0) * SR)) * 0.002
         out += [gap.astype(np.float32), clip.astype(np.float32)]
         total += gap.shape[0] + clip.shape[0]
@@ -134,7 +144,7 @@ def bench_model(name: str, path: Path, duration: float, threads: int, repeats: i
 
 
 LONG_CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from earwitness.decode import probe
 from earwitness.pipeline import AnalysisContext, AnalyzeOptions
@@ -146,7 +156,8 @@ ctx = AnalysisContext(path=p, probe=probe(p), sha256="0" * 64, item_id="long",
                            extra={"speech": {"cpu_threads": int(sys.argv[3])}}))
 r = SpeechStage().run(ctx)
 print(json.dumps({"elapsed_s": time.perf_counter() - t0,
-    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "peak_rss_mb": [int(l.split()[1]) / 1024 for l in open("/proc/self/status")
+                    if l.startswith("VmHWM")][0],
     "segments": r.summary.get("segments"), "speech_s": r.summary.get("speech_s")}))
 """
 
@@ -171,8 +182,27 @@ def bench_long(hours: float, tmp: Path, model: str, threads: int) -> dict:
     return dict(res)
 
 
-def render(args: argparse.Namespace, duration: float, rows: list[dict], long: dict | None) -> str:
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def accuracy_section() -> list[str]:
+    """The speech calibration files (written by validate_speech.py), quoted verbatim."""
+    lines = ["", "## Accuracy (from the calibration files)", ""]
+    found = False
+    for name in ("speech_activity", "transcript"):
+        path = CALIB / f"{name}.json"
+        if path.is_file():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            found = True
+            lines.append(
+                f"- `{name}` ({data['measured_at']}, `{data['produced_by']}`): {data['summary']}. "
+                f"Figures: {json.dumps(data['figures'])}. Data: {data['dataset']}."
+            )
+    if not found:
+        lines.append("- not measured yet (run `benchmarks/validate_speech.py`).")
+    return lines
+
+
+def render(
+    args: argparse.Namespace, duration: float, rows: list[dict], long: dict | None, now: str
+) -> str:
     lines = [
         "# Speech benchmarks",
         "",
@@ -224,12 +254,14 @@ def render(args: argparse.Namespace, duration: float, rows: list[dict], long: di
             "",
             f"A {long['hours']:g}-hour MP3 (32 kbit/s, quiet noise, jfk every ten minutes) run "
             f"through the stage with {long['model']} in a fresh process: "
-            f"peak RSS **{long['peak_rss_mb']:.0f} MB**, against "
+            "peak RSS (VmHWM, including Python, onnxruntime and the model) "
+            f"**{long['peak_rss_mb']:.0f} MB**, against "
             f"{long['decoded_mb']:.0f} MB for the decoded 16 kHz float32 recording alone; "
             f"{long['elapsed_s']:.0f} s wall time, {long['segments']} transcript segments, "
             f"{long['speech_s']:.0f} s of speech found. The stage streams the decode twice "
             "(VAD, then blocks of at most 600 s) instead of holding the recording.",
         ]
+    lines += accuracy_section()
     return "\n".join(lines) + "\n"
 
 
@@ -241,7 +273,20 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=["tiny.en", "base"])
     ap.add_argument("--long-hours", type=float, default=0.0)
     ap.add_argument("--no-write", action="store_true", help="print only")
+    ap.add_argument(
+        "--render-only",
+        action="store_true",
+        help=f"re-write the doc from the last raw results ({RAW.name}) without measuring",
+    )
     args = ap.parse_args()
+    if args.render_only:
+        raw = json.loads(RAW.read_text(encoding="utf-8"))
+        text = render(
+            argparse.Namespace(**raw["args"]), raw["duration"], raw["rows"], raw["long"], raw["now"]
+        )
+        DOC.write_text(text, encoding="utf-8")
+        print(text)
+        return
     rng = np.random.default_rng(11)
     with tempfile.TemporaryDirectory(prefix="bench-asr-") as tmp:
         path = encode_file(
@@ -254,7 +299,16 @@ def main() -> None:
             if args.long_hours
             else None
         )
-    text = render(args, duration, rows, long)
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    RAW.parent.mkdir(parents=True, exist_ok=True)
+    RAW.write_text(
+        json.dumps(
+            {"args": vars(args), "duration": duration, "rows": rows, "long": long, "now": now},
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
+    text = render(args, duration, rows, long, now)
     print(text)
     if not args.no_write:
         DOC.parent.mkdir(parents=True, exist_ok=True)

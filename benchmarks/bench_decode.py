@@ -82,7 +82,7 @@ def decode_speed(path: Path, *, sr: int | None, mono: bool, seconds: float) -> f
 
 
 def child(mode: str, path: str) -> None:
-    """Run one decode mode and print the peak RSS in MiB (Linux reports KiB)."""
+    """Run one decode mode and print the peak resident memory in MiB."""
     if mode == "chunks-native":
         for _ in iter_audio(path, sr=None, mono=True):
             pass
@@ -91,6 +91,14 @@ def child(mode: str, path: str) -> None:
             pass
     elif mode == "whole-16k":
         load_audio(path, sr=16000)
+    # VmHWM belongs to this process image (ru_maxrss would carry the parent's peak over the
+    # fork); fall back to ru_maxrss where /proc is absent
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                print(int(line.split()[1]) / 1024)
+                return
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 

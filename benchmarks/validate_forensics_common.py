@@ -20,9 +20,16 @@ CALIB = ROOT / "src" / "earwitness" / "calibration"
 PRODUCED_BY = "benchmarks/validate_forensics.py"
 
 
-def write_calibration(detector: str, *, summary: str, figures: dict[str, float], dataset: str,
-                      params: object, extra: dict[str, Any] | None = None,
-                      write: bool = True) -> dict[str, Any]:
+def write_calibration(
+    detector: str,
+    *,
+    summary: str,
+    figures: dict[str, float],
+    dataset: str,
+    params: object,
+    extra: dict[str, Any] | None = None,
+    write: bool = True,
+) -> dict[str, Any]:
     """Write the calibration file the stage loads (params + measured error rates)."""
     data = {
         "detector": detector,
@@ -31,8 +38,10 @@ def write_calibration(detector: str, *, summary: str, figures: dict[str, float],
         "dataset": dataset,
         "produced_by": PRODUCED_BY,
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "params": {**json.loads(json.dumps(dataclasses.asdict(params))),  # type: ignore[call-overload]
-                   **(extra or {})},
+        "params": {
+            **json.loads(json.dumps(dataclasses.asdict(params))),  # type: ignore[call-overload]
+            **(extra or {}),
+        },
     }
     text = json.dumps(data, indent=2, sort_keys=False) + "\n"
     if write:
@@ -50,14 +59,16 @@ def post_process(y: np.ndarray, sr: int, kind: str, rng: np.random.Generator) ->
         sos = sps.butter(4, rng.uniform(3000, 6000), "lowpass", fs=sr, output="sos")
         return sps.sosfilt(sos, y).astype(np.float32)
     if kind == "eq":
-        sos = sps.butter(2, [rng.uniform(150, 400), rng.uniform(3500, 7000)], "bandpass",
-                         fs=sr, output="sos")
+        sos = sps.butter(
+            2, [rng.uniform(150, 400), rng.uniform(3500, 7000)], "bandpass", fs=sr, output="sos"
+        )
         return sps.sosfilt(sos, y).astype(np.float32)
     if kind.startswith("mp3"):
         with tempfile.TemporaryDirectory() as d:
             peak = max(1.0, float(np.max(np.abs(y))) / 0.95)
-            p = encode_file(Path(d) / "x.mp3", y / peak, sr=sr, codec="mp3",
-                            bitrate=int(kind[4:]) * 1000)
+            p = encode_file(
+                Path(d) / "x.mp3", y / peak, sr=sr, codec="mp3", bitrate=int(kind[4:]) * 1000
+            )
             out = load_audio(p, sr=sr).samples[: y.size]
             return np.pad(out, (0, y.size - out.size)) * peak
     return y

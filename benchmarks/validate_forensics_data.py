@@ -81,18 +81,27 @@ def long_speech(sr: int) -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
-def background(*, rng: np.random.Generator, sr: int, duration_s: float, level_db: float,
-               color: str) -> np.ndarray:
+def background(
+    *, rng: np.random.Generator, sr: int, duration_s: float, level_db: float, color: str
+) -> np.ndarray:
     """Continuous background noise (high-passed at 20 Hz like a recording chain)."""
     y = noise(duration_s=duration_s, sr=sr, rng=rng, amp=10 ** (level_db / 20), color=color)
     sos = sps.butter(2, 20.0, "highpass", fs=sr, output="sos")
-    return sps.sosfilt(sos, y).astype(np.float32)
+    y = sps.sosfilt(sos, y)
+    return (y * 10 ** (level_db / 20) / (np.std(y) + 1e-12)).astype(np.float32)
 
 
-def speech_recording(*, rng: np.random.Generator, sr: int, duration_s: float,
-                     level_db: float | None = None, color: str | None = None,
-                     speaker: str | None = None, repeat_digit: bool = False,
-                     use_long: bool = True) -> np.ndarray:
+def speech_recording(
+    *,
+    rng: np.random.Generator,
+    sr: int,
+    duration_s: float,
+    level_db: float | None = None,
+    color: str | None = None,
+    speaker: str | None = None,
+    repeat_digit: bool = False,
+    use_long: bool = True,
+) -> np.ndarray:
     """A continuous "recording": real speech clips over one continuous background.
 
     ``repeat_digit`` makes one speaker say the same digit again and again (different takes):

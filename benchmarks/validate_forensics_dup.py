@@ -81,8 +81,9 @@ def make_phrase_item(rng: np.random.Generator) -> Item:
     y[b : b + n] = y[a : a + n]
     first, second = sorted([(src, src + length), (dst, dst + length)])
     post = str(rng.choice(POST))
-    return Item(kind="phrase", y=post_process(y, SR, post, rng), truth=[(second, [first])],
-                post=post)
+    return Item(
+        kind="phrase", y=post_process(y, SR, post, rng), truth=[(second, [first])], post=post
+    )
 
 
 def make_clean_items(rng: np.random.Generator, n: int) -> list[Item]:
@@ -93,19 +94,23 @@ def make_clean_items(rng: np.random.Generator, n: int) -> list[Item]:
             y = D.speech_recording(rng=rng, sr=SR, duration_s=ITEM_S)
             from earwitness.synth.forensics import rhythmic_noise
 
-            y = y + rhythmic_noise(sr=SR, rng=rng, duration_s=ITEM_S,
-                                   period_s=float(rng.uniform(0.3, 1.0)),
-                                   amp=float(rng.uniform(0.05, 0.3)))
+            y = y + rhythmic_noise(
+                sr=SR,
+                rng=rng,
+                duration_s=ITEM_S,
+                period_s=float(rng.uniform(0.3, 1.0)),
+                amp=float(rng.uniform(0.05, 0.3)),
+            )
         else:
-            y = D.speech_recording(rng=rng, sr=SR, duration_s=ITEM_S,
-                                   repeat_digit=kind == "repeated_digit")
+            y = D.speech_recording(
+                rng=rng, sr=SR, duration_s=ITEM_S, repeat_digit=kind == "repeated_digit"
+            )
         post = str(rng.choice(POST))
         items.append(Item(kind=kind, y=post_process(y, SR, post, rng), truth=[], post=post))
     return items
 
 
-def _score(items: list[Item], matches: list[list[DuplicateMatch]], thr: float
-           ) -> dict[str, float]:
+def _score(items: list[Item], matches: list[list[DuplicateMatch]], thr: float) -> dict[str, float]:
     tp = fn = fp = 0
     loc: list[float] = []
     for it, ms in zip(items, matches, strict=True):
@@ -133,9 +138,14 @@ def _score(items: list[Item], matches: list[list[DuplicateMatch]], thr: float
             spans = [c for c, _ in it.truth] + [e for _, es in it.truth for e in es]
             if not any(frac_overlap((o.start_s, o.end_s), s) > 0.5 for s in spans):
                 fp += 1
-    return {"tp": tp, "fn": fn, "fp": fp,
-            "recall": tp / max(1, tp + fn), "precision": tp / max(1, tp + fp),
-            "median_start_error_s": float(np.median(loc)) if loc else float("nan")}
+    return {
+        "tp": tp,
+        "fn": fn,
+        "fp": fp,
+        "recall": tp / max(1, tp + fn),
+        "precision": tp / max(1, tp + fp),
+        "median_start_error_s": float(np.median(loc)) if loc else float("nan"),
+    }
 
 
 def _detect(items: list[Item], p: DuplicateParams, use_sm: bool) -> list[list[DuplicateMatch]]:
@@ -180,24 +190,30 @@ def run(args: argparse.Namespace) -> None:
     for post in POST:
         idx = [i for i in range(1, n_man, 2) if manip[i].post == post]
         if idx:
-            per_post[f"recall[{post}]"] = _score([manip[i] for i in idx],
-                                                 [m_sm[i] for i in idx], chosen)["recall"]
+            per_post[f"recall[{post}]"] = _score(
+                [manip[i] for i in idx], [m_sm[i] for i in idx], chosen
+            )["recall"]
     per_kind = {}
     for kind in ("sfx", "phrase"):
         idx = [i for i in range(1, n_man, 2) if manip[i].kind.startswith(kind)]
         if idx:
-            per_kind[f"recall[{kind}]"] = _score([manip[i] for i in idx],
-                                                 [m_sm[i] for i in idx], chosen)["recall"]
+            per_kind[f"recall[{kind}]"] = _score(
+                [manip[i] for i in idx], [m_sm[i] for i in idx], chosen
+            )["recall"]
     fph = fa_val / hours_val
     figures = {
-        "recall": sv["recall"], "precision": sv["precision"],
+        "recall": sv["recall"],
+        "precision": sv["precision"],
         "false_per_hour_clean": fph,
-        "false_findings_clean_heldout": fa_val, "clean_hours_heldout": hours_val,
-        "false_findings_clean_all": fa_all, "clean_hours_all": len(clean) * ITEM_S / 3600,
+        "false_findings_clean_heldout": fa_val,
+        "clean_hours_heldout": hours_val,
+        "false_findings_clean_all": fa_all,
+        "clean_hours_all": len(clean) * ITEM_S / 3600,
         "copies_heldout": sv["tp"] + sv["fn"],
         "median_copy_start_error_s": sv["median_start_error_s"],
         "recall_own_landmarks_only": so["recall"],
-        **per_kind, **per_post,
+        **per_kind,
+        **per_post,
     }
     params = dataclasses.replace(DuplicateParams(), coherence_threshold=chosen)
     summary = (
@@ -216,5 +232,11 @@ def run(args: argparse.Namespace) -> None:
         f"Threshold chosen on even items ({hours_cal:.2f} h clean), figures on odd items. "
         f"{D.SPEECH_LICENCE}; {D.SFX_LICENCE}."
     )
-    write_calibration("duplicated_segments", summary=summary, figures=figures, dataset=dataset,
-                      params=params, write=not args.no_write)
+    write_calibration(
+        "duplicated_segments",
+        summary=summary,
+        figures=figures,
+        dataset=dataset,
+        params=params,
+        write=not args.no_write,
+    )

@@ -20,12 +20,21 @@ TOL_S = 0.5  # a detection within this of a true instant counts as a hit
 POST = ("none", "gain", "mp3_96")
 KINDS = ("splice", "insert", "deletion_hum", "silence", "dc")
 SIGNALS = ("noise_floor_db", "noise_spectrum_db", "dc_offset", "enf_phase_rad", "hum_level_db")
-FIELD = {"noise_floor_db": "floor_threshold_db", "noise_spectrum_db": "spectrum_threshold_db",
-         "dc_offset": "dc_threshold", "enf_phase_rad": "enf_threshold_rad",
-         "hum_level_db": "hum_level_threshold_db"}
+FIELD = {
+    "noise_floor_db": "floor_threshold_db",
+    "noise_spectrum_db": "spectrum_threshold_db",
+    "dc_offset": "dc_threshold",
+    "enf_phase_rad": "enf_threshold_rad",
+    "hum_level_db": "hum_level_threshold_db",
+}
 MARGIN = 1.25  # over the largest change seen on calibration controls
-LOW = EditParams(floor_threshold_db=3.0, spectrum_threshold_db=2.5, dc_threshold=0.0015,
-                 enf_threshold_rad=0.3, hum_level_threshold_db=4.0)
+LOW = EditParams(
+    floor_threshold_db=3.0,
+    spectrum_threshold_db=2.5,
+    dc_threshold=0.0015,
+    enf_threshold_rad=0.3,
+    hum_level_threshold_db=4.0,
+)
 
 
 @dataclass
@@ -40,18 +49,24 @@ class Item:
 def recording(rng: np.random.Generator, *, hum: bool, duration_s: float = ITEM_S) -> np.ndarray:
     # one quiet-floored FSDD speaker only: the clips' own noise stays >= 15 dB under the
     # continuous background, so an unedited item really has one continuous floor
-    y = D.speech_recording(rng=rng, sr=SR, duration_s=duration_s, speaker="lucas",
-                           level_db=float(rng.uniform(-50, -30)), use_long=False)
-    if hum:
-        y = y + F.hum(sr=SR, duration_s=duration_s, rng=rng,
-                      freq=float(rng.choice([50.0, 60.0])),
-                      amp=10 ** (rng.uniform(-50, -35) / 20),
-                      harmonics=int(rng.integers(1, 4)))
+    level = float(rng.uniform(-50, -30))
+    y = D.speech_recording(
+        rng=rng, sr=SR, duration_s=duration_s, speaker="lucas", level_db=level, use_long=False
+    )
+    if hum:  # audible hum: its fundamental 0-15 dB above the broadband noise RMS
+        y = y + F.hum(
+            sr=SR,
+            duration_s=duration_s,
+            rng=rng,
+            freq=float(rng.choice([50.0, 60.0])),
+            amp=10 ** ((level + rng.uniform(0, 15)) / 20) * np.sqrt(2),
+            harmonics=int(rng.integers(1, 4)),
+        )
     return y
 
 
 def make_item(rng: np.random.Generator, kind: str) -> Item:
-    hum = kind == "deletion_hum" or bool(rng.random() < 0.5)
+    hum = kind == "deletion_hum" or (kind != "deletion_nohum" and bool(rng.random() < 0.5))
     a = recording(rng, hum=hum, duration_s=ITEM_S + 5)
     t = float(rng.uniform(8, ITEM_S - 8))
     truth: list[float]
@@ -67,7 +82,7 @@ def make_item(rng: np.random.Generator, kind: str) -> Item:
         i = int(t * SR)
         y = np.concatenate([a[:i], seg, a[i:]])
         truth = [i / SR, (i + seg.size) / SR]
-    elif kind == "deletion_hum":
+    elif kind in ("deletion_hum", "deletion_nohum"):
         y, tr = F.delete(y=a, sr=SR, start_s=t, length_s=float(rng.uniform(0.3, 3.0)))
         truth = [tr.t_s]
     elif kind == "silence":
@@ -113,10 +128,15 @@ def score(items: list[Item], points: list[list[EditPoint]]) -> dict[str, float]:
             else:
                 fn += 1
         fp += len(free)
-    return {"tp": tp, "fn": fn, "fp": fp, "recall": tp / max(1, tp + fn),
-            "precision": tp / max(1, tp + fp),
-            "median_error_s": float(np.median(errs)) if errs else float("nan"),
-            "p90_error_s": float(np.percentile(errs, 90)) if errs else float("nan")}
+    return {
+        "tp": tp,
+        "fn": fn,
+        "fp": fp,
+        "recall": tp / max(1, tp + fn),
+        "precision": tp / max(1, tp + fp),
+        "median_error_s": float(np.median(errs)) if errs else float("nan"),
+        "p90_error_s": float(np.percentile(errs, 90)) if errs else float("nan"),
+    }
 
 
 def run(args: argparse.Namespace) -> None:
@@ -134,8 +154,12 @@ def run(args: argparse.Namespace) -> None:
     low_pts = [find_edit_points(y=it.y, sr=SR, params=LOW)[0] for it in cal_c]
     thr: dict[str, float] = {}
     for s in SIGNALS:
-        vals = [abs(p.evidence[s]["change"]) for pts in low_pts for p in pts
-                if s in p.evidence and p.evidence[s]["change"] is not None]
+        vals = [
+            abs(p.evidence[s]["change"])
+            for pts in low_pts
+            for p in pts
+            if s in p.evidence and p.evidence[s]["change"] is not None
+        ]
         base = getattr(LOW, FIELD[s])
         thr[s] = float(max([base, *vals]) * MARGIN)
     params = dataclasses.replace(EditParams(), **{FIELD[s]: round(thr[s], 4) for s in SIGNALS})
@@ -148,8 +172,10 @@ def run(args: argparse.Namespace) -> None:
     minutes = len(val_c) * ITEM_S / 60
     per10 = sc["fp"] / minutes * 10
     figures: dict[str, float] = {
-        "recall": sm["recall"], "precision": sm["precision"],
-        "false_per_10min_clean": per10, "false_findings_clean_heldout": sc["fp"],
+        "recall": sm["recall"],
+        "precision": sm["precision"],
+        "false_per_10min_clean": per10,
+        "false_findings_clean_heldout": sc["fp"],
         "clean_minutes_heldout": minutes,
         "median_localisation_error_s": sm["median_error_s"],
         "p90_localisation_error_s": sm["p90_error_s"],
@@ -172,10 +198,16 @@ def run(args: argparse.Namespace) -> None:
         f"{len(manip)} edited 40 s items ({n_per_kind} each of {KINDS}) and {n_clean} unedited "
         f"40 s items of real speech (FSDD speaker lucas, whose clip noise is >= 15 dB under "
         f"the bed) over continuous noise at -50..-30 dBFS, half "
-        f"with 50/60 Hz hum (wandering ENF); whole-file post-processing one of {POST}. "
+        f"with audible 50/60 Hz hum (wandering ENF, fundamental 0-15 dB above the noise RMS); whole-file post-processing one of {POST}. "
         f"Thresholds: the smallest with no false finding on the even (calibration) clean "
         f"items ({len(cal_c) * ITEM_S / 60:.0f} min); figures on the odd items. "
         f"{D.SPEECH_LICENCE}."
     )
-    write_calibration("edit_points", summary=summary, figures=figures, dataset=dataset,
-                      params=params, write=not args.no_write)
+    write_calibration(
+        "edit_points",
+        summary=summary,
+        figures=figures,
+        dataset=dataset,
+        params=params,
+        write=not args.no_write,
+    )

@@ -37,6 +37,7 @@ from earwitness.synth.encode import encode_av_file
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 CALIB = ROOT / "src" / "earwitness" / "calibration" / "metadata.json"
+DOC = ROOT / "docs" / "benchmarks" / "metadata.md"
 FORMATS = ["wav", "flac", "mp3", "ogg", "vorbis", "m4a", "aac", "amr", "webm", "mkv"]
 TRUNCATION_CODES = {"truncated", "duration_mismatch", "decode_errors", "mp3_length_mismatch",
                     "bitrate_mismatch"}  # fmt: skip
@@ -168,6 +169,25 @@ def main() -> int:
     for name, codes in clean_flagged:
         print(f"  clean flagged: {name}: {codes}")
     if not args.no_write:
+        doc = [
+            "# Metadata rules: validation",
+            "",
+            f"Measured {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} by "
+            f"`nice .venv/bin/python benchmarks/validate_metadata.py --seeds {args.seeds}` "
+            "(also writes `src/earwitness/calibration/metadata.json`).",
+            "",
+            summary,
+            "",
+            f"Clean files: {clean_files}; files with any anomaly: {len(clean_flagged)}.",
+            "",
+            "| defect | flagged | n |",
+            "|---|---|---|",
+            *[f"| {k} | {v:.0%} | {len(hits[k])} |" for k, v in rates.items()],
+            *[f"| {k} | rejected at probe (cannot be opened) | {v} |" for k, v in rejected.items()],
+            "",
+        ]
+        DOC.write_text("\n".join(doc), encoding="utf-8")
+        print(f"wrote {DOC}")
         record = {
             "detector": "metadata",
             "summary": summary,

@@ -43,6 +43,17 @@ def test_exact_codecs_within_1ms(tmp_path: Path, rng: np.random.Generator, key: 
     assert duration == pytest.approx(3.0, abs=0.001)  # padding removed too
 
 
+def test_aac_in_matroska(tmp_path: Path, rng: np.random.Generator) -> None:
+    """Matroska's CodecDelay removes the AAC priming; the tail padding stays (< 1 frame)."""
+    x, t0 = _truth(rng)
+    path = encode_file(tmp_path / "a.mkv", x, sr=SR, codec="m4a", container_format="matroska")
+    plan = probe(path).timing
+    assert plan is not None and plan.exact and plan.method == "container_skip"
+    t, duration = _measure(path)
+    assert abs(t - t0) < 0.001
+    assert 3.0 <= duration < 3.0 + 1024 / SR + 0.001
+
+
 @pytest.mark.parametrize("key", ["mp3", "m4a", "ogg"])
 def test_resampled_decode_keeps_time(tmp_path: Path, rng: np.random.Generator, key: str) -> None:
     x, t0 = _truth(rng)

@@ -53,6 +53,10 @@ def test_stage_reports_gunfire_with_copies(pasted_burst_file: tuple[Path, list[f
     assert [0, 3] in f.details["copies"]
     assert min(f.details["shot_ncc"]) > 0.9
     assert "detectors" in res.params
+    # the figures measured by benchmarks/validate_events.py travel with the finding
+    assert f.error_rates is not None
+    assert f.error_rates.detector == "acoustic_events_gunfire"
+    assert f.error_rates.produced_by == "benchmarks/validate_events.py"
     assert f.to_dict()["details"]["layer"] == "dsp"
 
 

@@ -152,3 +152,37 @@ def test_self_match_finds_pasted_segment(rng: np.random.Generator) -> None:
     best = found[0]
     assert abs((best.copy_start_s - best.src_start_s) - 6.0) < 0.05
     assert best.src_start_s + 0.3 > 1.5 and best.src_end_s < 3.3
+
+
+def test_directory_segments_equal_sorted_segments(
+    tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large (directory) segment answers exactly like a small (sorted-hash) one."""
+    import earwitness.fingerprint.index as index_mod
+
+    y = _speech(rng, 30.0)
+    fp = fingerprint(y=y, sr=SR)
+    small = open_index(tmp_path / "small")
+    small.add(item_id="a", sha256="a" * 64, duration_s=30.0, fp=fp)
+    monkeypatch.setattr(index_mod, "DIR_MIN_POSTINGS", 1)
+    big = open_index(tmp_path / "big")
+    big.add(item_id="a", sha256="a" * 64, duration_s=30.0, fp=fp)
+    assert big.stats()["segments"] == 1 and any((tmp_path / "big").glob("seg-*-d.npy"))
+    q = fingerprint(y=y[3 * SR : 13 * SR], sr=SR, query=True)
+    h, _ = expand_query(trip=q)
+    a = small.lookup(h, max_postings=10**9)
+    b = big.lookup(h, max_postings=10**9)
+    key_a = sorted(zip(a.rows.tolist(), a.ref_t.tolist(), strict=True))
+    key_b = sorted(zip(b.rows.tolist(), b.ref_t.tolist(), strict=True))
+    assert key_a == key_b
+    ph_a, pt_a = small.postings("a")
+    ph_b, pt_b = big.postings("a")
+    assert np.array_equal(ph_a, ph_b) and np.array_equal(pt_a, pt_b)
+
+
+def test_hit_budget_keeps_rarest_hashes() -> None:
+    from earwitness.fingerprint.postings import budget_mask
+
+    counts = np.array([5, 1, 100, 3, 0, 2])
+    keep = budget_mask(counts, max_postings=50, max_hits=6)
+    assert keep.tolist() == [False, True, False, True, False, True]

@@ -180,3 +180,22 @@ def test_base_identifies_language_and_translates(
     assert parse_vtt(result.artifacts["translation.en.vtt"].decode("utf-8"))
     where = {h.details["found_in"] for h in _kind(result, "watchlist_hit")}
     assert where == {"transcript", "translation"}
+
+
+def test_stage_is_registered_as_a_builtin() -> None:
+    from earwitness.pipeline import Stage, default_registry
+
+    stage = default_registry().get("speech")
+    assert isinstance(stage, SpeechStage) and isinstance(stage, Stage)
+    assert stage.params()["decoding"]["backend"] == "faster-whisper"
+
+
+def test_extra_options_are_typed() -> None:
+    from earwitness.speech.options import VadParams
+    from earwitness.speech.stage import stage_options
+
+    opts, flags = stage_options(
+        {"temperatures": [0.0], "vad": {"min_silence_s": 1.0}, "fuzzy": True, "language": "ar"}
+    )
+    assert opts.temperatures == (0.0,) and opts.vad == VadParams(min_silence_s=1.0)
+    assert opts.language == "ar" and flags == {"translate_english": False, "fuzzy": True}

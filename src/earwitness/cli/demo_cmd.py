@@ -19,7 +19,6 @@ DEFAULT_DIR = Path("demo-output")
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "demo",
-        parents=[common],
         help="analyse a staged recording made in code (offline, under a minute)",
         description=(
             "Make a staged recording in code (speech-like babble over room noise, one "
@@ -28,6 +27,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
             "your real store unless --store says so) and analyse it. Speech stages run if a "
             "model is installed. Prints where the report is."
         ),
+    )
+    del common  # not used: the demo's --store has its own default, never the real store
+    p.add_argument(
+        "--store",
+        metavar="DIR",
+        default=None,
+        help="evidence store for the demo (default: DIR/store under --out)",
     )
     p.add_argument(
         "--out",

@@ -385,17 +385,33 @@ def load_audio(
     mono: bool = True,
     limits: Limits | None = None,
 ) -> Audio:
-    """Decode the whole first audio stream of ``path`` (see :func:`iter_audio`)."""
+    """Decode the whole first audio stream of ``path`` (see :func:`iter_audio`).
+
+    Chunks are copied into one buffer sized from the declared duration (grown if the file
+    decodes longer), so the peak memory is about the result's size, not twice it.
+    """
+    limits = limits or Limits()
+    info = probe(path, limits)
+    declared = info.duration_s or 0.0
+    target = int(sr or info.audio.sample_rate or 0)
     reports: list[DecodeReport] = []
-    chunks = list(
-        iter_audio(path, sr=sr, mono=mono, chunk_s=60.0, limits=limits, on_report=reports.append)
-    )
-    samples = np.concatenate(chunks, axis=-1) if len(chunks) > 1 else chunks[0]
+    buf: np.ndarray | None = None
+    n = 0
+    for chunk in iter_audio(
+        path, sr=sr, mono=mono, chunk_s=30.0, limits=limits, on_report=reports.append
+    ):
+        m = chunk.shape[-1]
+        if buf is None:
+            cap = int(declared * target * 1.01) + 2 * m
+            buf = np.empty((*chunk.shape[:-1], cap), dtype=np.float32)
+        if n + m > buf.shape[-1]:
+            bigger = np.empty((*buf.shape[:-1], int((n + m) * 1.5)), dtype=np.float32)
+            bigger[..., :n] = buf[..., :n]
+            buf = bigger
+        buf[..., n : n + m] = chunk
+        n += m
+    assert buf is not None  # iter_audio raises InputError when nothing decodes
+    # mono: a contiguous view (the unused tail is at most 1 % + two chunks); else a copy
+    samples = buf[:n] if buf.ndim == 1 else np.ascontiguousarray(buf[:, :n])
     report = reports[0] if reports else None
-    target = int(sr or (report.native_sr if report else 0))
-    return Audio(
-        samples=np.ascontiguousarray(samples, dtype=np.float32),
-        sr=target,
-        source=str(path),
-        report=report,
-    )
+    return Audio(samples=samples, sr=target, source=str(path), report=report)

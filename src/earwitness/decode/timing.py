@@ -132,6 +132,17 @@ def plan_timing(
                 f"AAC priming removed by the MP4 edit list ({-first} samples); "
                 "end padding trimmed to the declared track duration",
             )
+        if first < 0:  # e.g. Matroska CodecDelay: start exact, end padding not signalled
+            return TimingPlan(
+                "container_skip",
+                True,
+                -first,
+                False,
+                declared_samples,
+                0.0,
+                f"AAC priming removed as the container signals ({-first} samples); end "
+                "padding (under one 1024-sample frame) may remain at the end",
+            )
         typical = _AAC_PRIMING["FFmpeg aac"]
         where = "raw ADTS stream" if "aac" in formats else "container without an edit list"
         return TimingPlan(

@@ -114,7 +114,7 @@ class AcousticEventsStage:
         }
 
     def enabled(self, ctx: AnalysisContext) -> str | None:
-        if ctx.probe.audio is None:
+        if not ctx.probe.audio_streams:
             return "no audio stream"
         return None
 

@@ -42,7 +42,7 @@ class SustainedParams:
     crowd_min_centroid_hz: float = 900.0
     aircraft_min_glide: float = 0.03
     aircraft_min_centroid_hz: float = 700.0
-    aircraft_max_centroid_hz: float = 2500.0
+    aircraft_max_centroid_hz: float = 3000.0
 
 
 @dataclass(frozen=True)

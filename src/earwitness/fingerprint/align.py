@@ -123,7 +123,7 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
         return []
     coarse = np.arange(p.min_speed, p.max_speed + 1e-9, p.coarse_speed_step)
     cands: list[tuple[float, int, float, float]] = []  # (count, item, speed, offset)
-    table = 1 << 22
+    table = 1 << max(16, int(np.ceil(np.log2(4 * hits.size + 1))))
     q_int = hits.q_t.astype(np.int64)
     for s in coarse:
         # Offset histogram per (item, coarse offset bin), hashed into a fixed table; a
@@ -141,8 +141,8 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
         strong = np.flatnonzero(c2 >= p.min_hits)
         if strong.size == 0:
             continue
-        uk, first = np.unique(key[strong], return_index=True)
-        for k, f in zip(uk.tolist(), first.tolist(), strict=True):
+        _, first = np.unique(key[strong], return_index=True)
+        for f in first.tolist():
             h = strong[f]
             center = (int(off_bin[h]) + 1) * p.coarse_bin
             cands.append((float(c2[h]), int(hits.item[h]), float(s), float(center)))
@@ -157,9 +157,7 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
         if item not in by_item:
             r = np.flatnonzero(hits.item == item)
             # one hit per (query anchor, reference anchor) pair
-            _, first = np.unique(
-                hits.q_t[r] * 4_194_304.0 + hits.ref_t[r], return_index=True
-            )
+            _, first = np.unique(hits.q_t[r] * 4_194_304.0 + hits.ref_t[r], return_index=True)
             by_item[item] = r[np.sort(first)]
         rows = by_item[item]
         q_t, ref_t = hits.q_t[rows], hits.ref_t[rows]

@@ -21,7 +21,6 @@ A. Wang, "An industrial-strength audio search algorithm", ISMIR 2003:
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import asdict, dataclass
 from typing import Any
 

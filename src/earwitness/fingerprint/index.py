@@ -29,7 +29,14 @@ from earwitness.fingerprint.features import (
     FingerprintParams,
     Triplets,
 )
-from earwitness.fingerprint.postings import lookup_sorted, sort_postings
+from earwitness.fingerprint.postings import (
+    DIR_MIN_POSTINGS,
+    budget_mask,
+    build_directory,
+    gather,
+    ranges,
+    sort_postings,
+)
 
 FORMAT = "earwitness-archive-index"
 FORMAT_VERSION = 1
@@ -76,7 +83,9 @@ class ArchiveIndex(Protocol):
 
     def total_duration_s(self) -> float: ...
 
-    def lookup(self, hashes: np.ndarray, *, max_postings: int) -> IndexHits: ...
+    def lookup(
+        self, hashes: np.ndarray, *, max_postings: int, max_hits: int = ...
+    ) -> IndexHits: ...
 
     def postings(self, item_id: str) -> tuple[np.ndarray, np.ndarray]: ...
 
@@ -117,7 +126,7 @@ class EmbeddedIndex:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.params = params
         self.max_segments = max_segments
-        self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._cache: dict[str, tuple[np.ndarray | None, np.ndarray | None, np.ndarray]] = {}
         with self._locked():
             man = self._read_manifest()
             if man is None:
@@ -183,22 +192,39 @@ class EmbeddedIndex:
     def _write_segment(self, hashes: np.ndarray, pos: np.ndarray) -> dict[str, Any]:
         sid = uuid.uuid4().hex[:16]
         h, p = sort_postings(hashes.astype(np.uint32), pos.astype(np.uint32))
-        for suffix, arr in (("h", h), ("p", p)):
+        # Large segments store a hash directory (4 bytes per possible hash) instead of the
+        # sorted hashes (4 bytes per posting): smaller at scale, and an O(1) look-up.
+        big = h.size >= DIR_MIN_POSTINGS
+        arrays = (("d", build_directory(h)), ("p", p)) if big else (("h", h), ("p", p))
+        for suffix, arr in arrays:
             tmp = self.dir / f".seg-{sid}-{suffix}.tmp.npy"
             np.save(tmp, arr)
             os.replace(tmp, self.dir / f"seg-{sid}-{suffix}.npy")
-        return {"id": sid, "n": int(h.size)}
+        return {"id": sid, "n": int(h.size), "dir": bool(big)}
 
     def _load_segment(self, sid: str) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted hashes, positions) of a segment; hashes are expanded from a directory."""
+        d, h, p = self._open_segment(sid)
+        if h is None:
+            assert d is not None
+            h = np.repeat(np.arange(d.size - 1, dtype=np.uint32), np.diff(np.asarray(d)))
+        return h, p
+
+    def _open_segment(self, sid: str) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray]:
         if sid not in self._cache:
-            h = np.load(self.dir / f"seg-{sid}-h.npy", mmap_mode="r")
+            dpath = self.dir / f"seg-{sid}-d.npy"
+            d = h = None
+            if dpath.exists():
+                d = np.load(dpath, mmap_mode="r")
+            else:
+                h = np.load(self.dir / f"seg-{sid}-h.npy", mmap_mode="r")
             p = np.load(self.dir / f"seg-{sid}-p.npy", mmap_mode="r")
-            self._cache[sid] = (h, p)
+            self._cache[sid] = (d, h, p)
         return self._cache[sid]
 
     def _delete_segment(self, sid: str) -> None:
         self._cache.pop(sid, None)
-        for suffix in ("h", "p"):
+        for suffix in ("h", "p", "d"):
             with contextlib.suppress(FileNotFoundError):
                 (self.dir / f"seg-{sid}-{suffix}.npy").unlink()
 
@@ -310,18 +336,27 @@ class EmbeddedIndex:
     def total_duration_s(self) -> float:
         return float(sum(v["duration_s"] for v in self._manifest()["items"].values()))
 
-    def lookup(self, hashes: np.ndarray, *, max_postings: int) -> IndexHits:
-        """Postings equal to ``hashes``, mapped to (item number, item-local frame)."""
+    def lookup(
+        self, hashes: np.ndarray, *, max_postings: int, max_hits: int = 1 << 62
+    ) -> IndexHits:
+        """Postings equal to ``hashes``, mapped to (item number, item-local frame).
+
+        Hashes with more than ``max_postings`` postings are skipped; if more than
+        ``max_hits`` postings would be gathered, the rarest hashes are taken first.
+        """
         for attempt in range(3):
             man = self._manifest()
             try:
+                segs = [self._open_segment(seg["id"]) for seg in man["segments"]]
+                spans = [ranges(query=hashes, sorted_hashes=h, directory=d) for d, h, _ in segs]
+                total = np.zeros(hashes.size, np.int64)
+                for _, n in spans:
+                    total += n
+                keep = budget_mask(total, max_postings=max_postings, max_hits=max_hits)
                 rows_l: list[np.ndarray] = []
                 pos_l: list[np.ndarray] = []
-                for seg in man["segments"]:
-                    h, p = self._load_segment(seg["id"])
-                    r, v = lookup_sorted(
-                        sorted_hashes=h, values=p, query=hashes, max_postings=max_postings
-                    )
+                for (_, _, p), (lo, n) in zip(segs, spans, strict=True):
+                    r, v = gather(values=p, lo=lo, n=np.where(keep, n, 0))
                     rows_l.append(r)
                     pos_l.append(v.astype(np.int64))
                 break

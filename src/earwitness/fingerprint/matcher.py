@@ -52,6 +52,7 @@ class MatchParams:
     min_duration_s: float = 3.0
     min_landmarks: int = 8
     max_postings: int = 4000
+    max_hits: int = 60_000
     near_miss_expected: float = 10.0
     align: AlignParams = field(default_factory=AlignParams)
     tolerance: QueryTolerance = field(default_factory=QueryTolerance)
@@ -150,7 +151,7 @@ def match_fingerprint(
         if query.hashes.size
         else (np.zeros(0, np.uint32), np.zeros(0, np.int64))
     )
-    found = index.lookup(hashes, max_postings=p.max_postings)
+    found = index.lookup(hashes, max_postings=p.max_postings, max_hits=p.max_hits)
     tr = trip_row[found.rows]
     keep = np.ones(tr.size, dtype=bool)
     if exclude:
@@ -200,7 +201,17 @@ def match_fingerprint(
         elif expected <= p.near_miss_expected:
             near.append(m)
     matches.sort(key=lambda m: -m.score)
-    near.sort(key=lambda m: -m.score)
+
+    def explained(n: ArchiveMatch) -> bool:
+        # a weaker line over the same query span of the same item is not a separate finding
+        return any(
+            m.item_id == n.item_id
+            and min(m.query_end_s, n.query_end_s) - max(m.query_start_s, n.query_start_s)
+            > 0.5 * (n.query_end_s - n.query_start_s)
+            for m in matches
+        )
+
+    near = sorted((n for n in near if not explained(n)), key=lambda m: -m.score)
     return MatchResult(
         matches=tuple(matches),
         near_misses=tuple(near),

@@ -42,15 +42,17 @@ class EditParams:
     floor_percentile: float = 10.0
     floor_threshold_db: float = 6.0
     spectrum_threshold_db: float = 5.0
-    dc_window_s: float = 0.5
+    dc_window_s: float = 1.0
     dc_threshold: float = 0.004
     min_silence_s: float = 0.01
     silence_context_db: float = -80.0
     enf_min_snr_db: float = 25.0
     enf_threshold_rad: float = 0.6
     hum_level_threshold_db: float = 8.0
-    merge_s: float = 0.3
+    merge_s: float = 1.0
     edge_guard_s: float = 0.5
+    enf_edge_s: float = 2.5
+    hum_presence_db: float = 6.0
 
 
 @dataclass(frozen=True)
@@ -200,54 +202,78 @@ def find_edit_points(
         }  # type: ignore[union-attr]
         summary["signals"] += ["enf_phase_rad", "hum_level_db"]
         jump, amp_b, amp_a = enf.phase_steps(tr=tr, grid_s=t_frames)
+        # the band-pass transient and the fit windows need the first/last seconds
+        edge = (t_frames < p.enf_edge_s) | (t_frames > y.size / sr - p.enf_edge_s)
+        jump[edge] = 0.0
+        amp_b[edge] = amp_a[edge] = 0.0
     else:
         jump = amp_b = amp_a = np.zeros(nfr)
+    # ENF phase is only read where the hum is there on both sides (not after a splice into
+    # material without hum, where the hum-level signal speaks instead)
+    if tr is not None:
+        ref = float(np.median(tr.amplitude_db))
+        hum_here = (amp_b > ref - p.hum_presence_db) & (amp_a > ref - p.hum_presence_db)
+        hum_side = np.maximum(amp_b, amp_a) > ref - p.hum_presence_db
+    else:
+        hum_here = hum_side = np.zeros(nfr, dtype=bool)
     ratios = {
         "noise_floor_db": np.abs(level) / p.floor_threshold_db,
         "noise_spectrum_db": shape / p.spectrum_threshold_db,
         "dc_offset": np.abs(dc_r - dc_l) / p.dc_threshold,
-        "enf_phase_rad": np.abs(jump) / p.enf_threshold_rad,
-        "hum_level_db": np.abs(amp_a - amp_b) / p.hum_level_threshold_db,
+        "enf_phase_rad": np.where(hum_here, np.abs(jump), 0.0) / p.enf_threshold_rad,
+        "hum_level_db": np.where(hum_side, np.abs(amp_a - amp_b), 0.0) / p.hum_level_threshold_db,
     }
     # a change must be the largest of its signal within one analysis window either side
     dists = {
         "noise_floor_db": w,
         "noise_spectrum_db": w,
         "dc_offset": wd,
-        "enf_phase_rad": int(1.0 / p.hop_s),
-        "hum_level_db": int(1.0 / p.hop_s),
+        "enf_phase_rad": int(1.35 / p.hop_s),
+        "hum_level_db": int(1.35 / p.hop_s),
     }
-    cands: list[tuple[float, str]] = []
+    cands: list[tuple[float, str, float]] = []
     for name, r in ratios.items():
         r = np.where(valid, r, 0.0)
         for i in _peaks(r, 1.0, dists[name]):
-            cands.append(
-                (
-                    _refine(
-                        name,
-                        i,
-                        y=y,
-                        sr=sr,
-                        p=p,
-                        bands=bands,
-                        fl=fl,
-                        fr=fr,
-                        tr=tr,
-                        t_frames=t_frames,
-                    ),
-                    name,
-                )
+            t_ref = _refine(
+                name, i, y=y, sr=sr, p=p, bands=bands, fl=fl, fr=fr, tr=tr, t_frames=t_frames
             )
+            cands.append((t_ref, name, float(r[i])))
     # digital silence, sample-exact on the native signal when available
     yn, srn = (y_native, native_sr) if y_native is not None and native_sr else (y, sr)
     ctx_floor = float(np.percentile(_floor_power_db(bands), 5))
+    sil_kind: dict[float, str] = {}
     if ctx_floor > p.silence_context_db:
         for s0, s1 in digital_silences(y=yn, sr=srn, min_s=p.min_silence_s):
             if s0 > 0:
-                cands.append((s0 / srn, "digital_silence"))
+                cands.append((s0 / srn, "digital_silence", np.inf))
+                sil_kind[s0 / srn] = "start"
             if s1 < yn.size:
-                cands.append((s1 / srn, "digital_silence"))
-    # merge candidates by instant; the most precise signal gives the instant
+                cands.append((s1 / srn, "digital_silence", np.inf))
+                sil_kind[s1 / srn] = "end"
+    # digital silence disturbs every windowed statistic around it: other signals' changes
+    # within one floor window of a silence boundary join that boundary
+    sil = sorted(sil_kind)
+    snapped = []
+    for t, n, r in cands:
+        near = [x for x in sil if abs(x - t) <= p.floor_window_s]
+        if n != "digital_silence" and near:
+            t = min(near, key=lambda x: abs(x - t))
+        snapped.append((t, n, r))
+    cands = sorted(snapped)
+    groups: list[list[tuple[float, str, float]]] = []
+    for c in cands:
+        if (
+            groups
+            and c[0] - groups[-1][-1][0] <= p.merge_s
+            and not (
+                c[1] == "digital_silence"
+                and any(n == "digital_silence" and t != c[0] for t, n, _ in groups[-1])
+            )
+        ):
+            groups[-1].append(c)
+        else:
+            groups.append([c])
     prec = [
         "digital_silence",
         "dc_offset",
@@ -256,23 +282,11 @@ def find_edit_points(
         "enf_phase_rad",
         "hum_level_db",
     ]
-    cands.sort()
-    groups: list[list[tuple[float, str]]] = []
-    for c in cands:
-        if (
-            groups
-            and c[0] - groups[-1][-1][0] <= p.merge_s
-            and not (
-                c[1] == "digital_silence" and any(n == "digital_silence" for _, n in groups[-1])
-            )
-        ):
-            groups[-1].append(c)
-        else:
-            groups.append([c])
     points: list[EditPoint] = []
     for g in groups:
-        names = tuple(sorted({n for _, n in g}, key=prec.index))
-        t0 = min(g, key=lambda c: prec.index(c[1]))[0]
+        names = tuple(sorted({n for _, n, _ in g}, key=prec.index))
+        # the instant: a sample-exact silence boundary if present, else the strongest change
+        t0 = max(g, key=lambda c: (c[1] == "digital_silence", c[2]))[0]
         i = int(np.clip(np.searchsorted(t_frames, t0), 0, nfr - 1))
         ev: dict[str, dict[str, Any]] = {
             "noise_floor_db": _ev(lvl_l[i], lvl_r[i], "dB", p.floor_threshold_db),
@@ -291,10 +305,12 @@ def find_edit_points(
             }
             ev["hum_level_db"] = _ev(amp_b[i], amp_a[i], "dB", p.hum_level_threshold_db)
         if "digital_silence" in names:
-            sil_inside = -150.0
+            lvl_out = round(float(lvl_l[i] if sil_kind.get(t0) == "start" else lvl_r[i]), 2)
+            inside = -150.0
+            start = sil_kind.get(t0) == "start"
             ev["digital_silence"] = {
-                "before": round(float(lvl_l[i]), 2),
-                "after": sil_inside,
+                "before": lvl_out if start else inside,
+                "after": inside if start else lvl_out,
                 "change": None,
                 "unit": "dBFS floor",
                 "threshold": p.silence_context_db,
@@ -332,7 +348,7 @@ def _refine(
         a = max(0, int((t_frames[i] - 0.4) * sr))
         b = min(y.size, int((t_frames[i] + 0.4) * sr))
         seg = y[a:b].astype(np.float64)
-        k = max(1, sr // 2000)
+        k = max(1, sr // 200)
         v = seg[: seg.size // k * k].reshape(-1, k).mean(axis=1)
         return (a + _step_l2(v) * k) / sr
     # noise floor: robust step on the band that moved most, speech peaks clipped

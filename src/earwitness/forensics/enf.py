@@ -47,8 +47,9 @@ def to_enf_rate(*, y: np.ndarray, sr: int) -> np.ndarray:
     return sps.resample_poly(np.asarray(y, dtype=np.float64), ENF_SR // g, sr // g)
 
 
-def detect_hum(*, x: np.ndarray, min_snr_db: float = 25.0, max_dev_hz: float = 0.15,
-               min_presence: float = 0.8) -> HumInfo | None:
+def detect_hum(
+    *, x: np.ndarray, min_snr_db: float = 25.0, max_dev_hz: float = 0.15, min_presence: float = 0.8
+) -> HumInfo | None:
     """Find mains hum (50 or 60 Hz, or its 2nd/3rd harmonic) in ``x`` sampled at ENF_SR.
 
     SNR compares the peak bin (8 s Welch, 0.125 Hz bins) within ``max_dev_hz`` per harmonic
@@ -102,15 +103,31 @@ def track(*, x: np.ndarray, hum: HumInfo, bandwidth_hz: float = 2.0) -> EnfTrack
 
 
 def _window_fit(
-    t: np.ndarray, v: np.ndarray, starts: np.ndarray, n: int
+    t: np.ndarray, v: np.ndarray, w: np.ndarray, starts: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Least-squares line (slope, intercept) of ``v`` over windows ``[s, s + n)``."""
-    c = [np.concatenate([[0.0], np.cumsum(q)]) for q in (t, v, t * t, t * v)]
-    st, sv, stt, stv = (q[starts + n] - q[starts] for q in c)
-    den = n * stt - st * st
-    slope = (n * stv - st * sv) / np.where(den == 0, 1, den)
-    icpt = (sv - slope * st) / n
+    """Weighted least-squares line (slope, intercept) of ``v`` over windows ``[s, s + n)``."""
+    c = [np.concatenate([[0.0], np.cumsum(q)]) for q in (w, w * t, w * v, w * t * t, w * t * v)]
+    sw, st, sv, stt, stv = (q[starts + n] - q[starts] for q in c)
+    sw = np.maximum(sw, 1e-9)
+    den = sw * stt - st * st
+    slope = (sw * stv - st * sv) / np.where(np.abs(den) < 1e-12, 1e-12, den)
+    icpt = (sv - slope * st) / sw
     return slope, icpt
+
+
+def reliable(tr: EnfTrack, *, tol_db: float = 3.0) -> np.ndarray:
+    """Weights (0/1): samples where the hum amplitude is within ``tol_db`` of its 4 s median.
+
+    Speech plosives, thumps and wind reaching into the hum band disturb its phase; those
+    samples are left out of the phase fits instead of being read as discontinuities.
+    """
+    step = ENF_SR // 20
+    coarse = tr.amplitude_db[::step]
+    from scipy import ndimage
+
+    med = ndimage.median_filter(coarse, size=81, mode="nearest")
+    med = np.repeat(med, step)[: tr.amplitude_db.size]
+    return (np.abs(tr.amplitude_db - med) <= tol_db).astype(np.float64)
 
 
 def phase_steps(
@@ -131,11 +148,17 @@ def phase_steps(
     aa = np.zeros(grid_s.size)
     if ok.any():
         ii = idx[ok]
-        sl, il = _window_fit(t, tr.phase, ii - g - n, n)
-        sr_, ir = _window_fit(t, tr.phase, ii + g, n)
+        w = reliable(tr)
+        sl, il = _window_fit(t, tr.phase, w, ii - g - n, n)
+        sr_, ir = _window_fit(t, tr.phase, w, ii + g, n)
+        # a side needs most of its samples usable
+        cw = np.concatenate([[0.0], np.cumsum(w)])
+        usable = ((cw[ii - g] - cw[ii - g - n]) > 0.6 * n) & (
+            (cw[ii + g + n] - cw[ii + g]) > 0.6 * n
+        )
         tt = ii / ENF_SR
         d = (sr_ * tt + ir) - (sl * tt + il)
-        jump[ok] = (d + np.pi) % (2 * np.pi) - np.pi
+        jump[ok] = np.where(usable, (d + np.pi) % (2 * np.pi) - np.pi, 0.0)
         ca = np.concatenate([[0.0], np.cumsum(tr.amplitude_db)])
         ab[ok] = (ca[ii - g] - ca[ii - g - n]) / n
         aa[ok] = (ca[ii + g + n] - ca[ii + g]) / n

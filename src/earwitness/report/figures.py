@@ -92,6 +92,11 @@ def _show_spec(ax: Axes, *, y: np.ndarray, sr: int, t0: float, vmin: float | Non
     del times
 
 
+def is_whole_file(f: Finding, duration_s: float) -> bool:
+    """A finding about the whole recording (metadata, compression...): not drawn in time."""
+    return float(f["start_s"]) <= 0.01 and float(f["end_s"]) >= duration_s - 0.05
+
+
 def _is_marked(f: Finding, duration_s: float) -> bool:
     span = float(f["end_s"]) - float(f["start_s"])
     return str(f["kind"]) not in UNMARKED_KINDS and span < 0.9 * max(duration_s, 1e-9)
@@ -115,7 +120,8 @@ def _row_of(f: Finding, rows: Sequence[str]) -> str:
 def overview_png(*, digest: AudioDigest, findings: Sequence[Finding], opts: FigureOptions) -> bytes:
     """Waveform, spectrogram and event lane of the whole recording, findings marked."""
     dur = max(digest.duration_s, 1e-6)
-    rows = lane_rows(findings)
+    timed = [f for f in findings if not is_whole_file(f, dur)]
+    rows = lane_rows(timed)
     lane_h = 0.45 + 0.28 * max(1, len(rows))
     fig = Figure(figsize=(opts.width_px / 100, 2.0 + 3.0 + lane_h), dpi=100)
     gs = fig.add_gridspec(3, 1, height_ratios=[2.0, 3.0, lane_h], hspace=0.08)
@@ -162,7 +168,7 @@ def overview_png(*, digest: AudioDigest, findings: Sequence[Finding], opts: Figu
                 clip_on=True,
             )
     min_w = dur / 300
-    for f in findings:
+    for f in timed:
         r = rows.index(_row_of(f, rows))
         t0, t1 = float(f["start_s"]), float(f["end_s"])
         ax_l.broken_barh(
@@ -177,6 +183,7 @@ def overview_png(*, digest: AudioDigest, findings: Sequence[Finding], opts: Figu
     ax_l.grid(axis="x", alpha=0.3)
     if not rows:
         ax_l.text(dur / 2, 0, "no timed findings", ha="center", va="center", fontsize=8)
+        ax_l.set_yticks([])
     for ax in (ax_w, ax_s):
         ax.tick_params(labelbottom=False)
     fig.subplots_adjust(left=0.11, right=0.99, top=0.98, bottom=0.3 / (5.0 + lane_h) + 0.04)

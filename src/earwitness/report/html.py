@@ -336,7 +336,8 @@ def section_results(
             f"<figure>{_img(overview, 'waveform, spectrogram and event lane')}<figcaption>"
             "Waveform (top), spectrogram (middle) and event lane (bottom) on one time axis. "
             "Coloured spans and lines mark findings (labels are finding ids); each lane row "
-            "is one event label or finding kind.</figcaption></figure>"
+            "is one event label or finding kind. Findings about the whole recording "
+            "(e.g. metadata, compression) are listed in the table, not drawn.</figcaption></figure>"
         )
     if problem:
         parts.append(f'<div class="box warn">Pictures could not be drawn: {e(problem)}</div>')

@@ -101,7 +101,7 @@ def speech_activity(
     A frame is active when its level exceeds the noise floor (the ``floor_percentile`` of frame
     levels) plus a margin, the peak level minus ``below_peak_db``, and ``min_level_dbfs``. The
     margin is ``above_floor_db``, capped at half the floor-to-peak spread for clips without
-    silence. Decisions are smoothed by a moving majority over ``smooth_frames``; gaps shorter
+    silence (and dropped when the spread is below the margin: then there is no silence). Decisions are smoothed by a moving majority over ``smooth_frames``; gaps shorter
     than ``bridge_s`` are bridged. This is the classical adaptive-threshold energy detector
     (Rabiner & Sambur 1975, "An algorithm for determining the endpoints of isolated
     utterances", Bell System Technical Journal 54(2)); it finds sound, not specifically speech,
@@ -119,7 +119,9 @@ def speech_activity(
     peak = float(np.percentile(level, 99.0))
     # Without real silence (tightly trimmed clips) the floor is quiet speech: cap the margin at
     # half the floor-to-peak spread so the louder half of the dynamic range always counts.
-    margin = min(p.above_floor_db, (peak - floor) / 2)
+    # A spread below the margin means no silence at all: every frame above the limits counts.
+    spread = peak - floor
+    margin = min(p.above_floor_db, spread / 2) if spread >= p.above_floor_db else -np.inf
     thr = max(floor + margin, peak - p.below_peak_db, p.min_level_dbfs)
     active = (level > thr).astype(np.float64)
     if p.smooth_frames > 1:

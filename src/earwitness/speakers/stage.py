@@ -9,7 +9,7 @@ reported), ``max_new_profiles`` (archive items profiled lazily per run).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
 
@@ -86,6 +86,11 @@ class SpeakersStage:
     requires: ClassVar[tuple[str, ...]] = ()
     heavy: ClassVar[bool] = True
 
+    def __init__(
+        self, calibration: Callable[[], SpeakerCalibration | None] = load_speaker_calibration
+    ) -> None:
+        self._load_calibration = calibration
+
     def _options(self, ctx: AnalysisContext | None) -> SpeakersOptions:
         extra = ctx.options.extra.get("speakers", {}) if ctx is not None else {}
         return SpeakersOptions.from_mapping(extra)
@@ -160,15 +165,25 @@ class SpeakersStage:
             "activity_source": "speech stage" if activity is not None else "energy detector",
             "embedder": f"{embedder.name} {embedder.version}",
         }
-        cal = load_speaker_calibration()
-        if cal is None:
+        cal = self._load_calibration()
+        if cal is not None and cal.embedder != embedder.name:
+            limitations.append(
+                f"The speaker calibration is for {cal.embedder!r}, not {embedder.name!r}: "
+                "no comparison is reported."
+            )
+            cal = None
+        elif cal is None:
             limitations.append(
                 "No speaker calibration file: comparisons are not reported "
                 "(raw similarity scores are never shown)."
             )
         if ctx.store is None:
             summary["library"] = "no evidence store: library and archive not searched"
-        elif cal is not None and dia.speakers:
+        elif not dia.speakers:
+            summary["library"] = "no speaker found: nothing compared"
+        elif cal is None:
+            summary["library"] = "not compared: no usable speaker calibration"
+        else:
             findings += self._library(ctx, cal, dia, opts, summary)
             findings += self._archive(ctx, embedder, cal, dia, opts, summary)
         if ctx.store is not None:

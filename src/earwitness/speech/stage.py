@@ -35,6 +35,7 @@ from earwitness.speech.options import (
     Segment,
     Transcript,
     TranscriptionOptions,
+    VadParams,
 )
 from earwitness.speech.subtitles import align_translation, to_srt, to_vtt
 from earwitness.speech.transcribe import plan_blocks, transcribe_blocks
@@ -61,6 +62,8 @@ def stage_options(extra: Mapping[str, Any]) -> tuple[TranscriptionOptions, dict[
     opts = replace(TranscriptionOptions(), **{k: v for k, v in extra.items() if k in names})
     if isinstance(opts.temperatures, list):
         opts = replace(opts, temperatures=tuple(opts.temperatures))
+    if isinstance(opts.vad, Mapping):
+        opts = replace(opts, vad=VadParams(**opts.vad))
     flags = {
         "translate_english": bool(extra.get("translate_english", False)),
         "fuzzy": bool(extra.get("fuzzy", False)),
