@@ -128,7 +128,7 @@ def simulate(
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--hours", type=float, nargs="+", default=[10, 100, 1000])
+    ap.add_argument("--hours", type=float, nargs="*", default=[10, 100, 1000])
     args = ap.parse_args()
     rng = np.random.default_rng(3)
     refs, filler, _ = md.build()

@@ -43,12 +43,13 @@ def _concat(clips: list[np.ndarray], seconds: float, rng: np.random.Generator) -
 
 
 def build(
-    seed: int = 1, n_refs: int = 8, ref_s: float = 50.0, n_null: int = 40
+    seed: int = 1, n_refs: int = 8, ref_s: float = 50.0, n_null: int = 200
 ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
     """(references, filler speech for new recordings, unrelated queries)."""
     rng = np.random.default_rng(seed)
     idx_clips = _clips(rng, held_out=False)
     other = _clips(rng, held_out=True)
+    other_all = list(other)
     extra = [
         load_audio(CORPUS / n, sr=SR).samples
         for n in ("jfk.flac", "hotwords.mp3", "stereo_diarization.flac")
@@ -56,7 +57,11 @@ def build(
     refs = [_concat(idx_clips, ref_s, rng) for _ in range(n_refs - 1)]
     refs.append(np.concatenate([extra[0], _concat(idx_clips, ref_s - 11, rng)]))
     filler = [_concat(other, 25.0, rng) for _ in range(8)]
-    null = [_concat(other, 10.0, rng) for _ in range(n_null // 2)]
+    null = []
+    for _ in range(n_null // 2):
+        # new recordings made of held-out clips (drawn with replacement, new order and gaps)
+        pick = [other_all[i] for i in rng.integers(0, len(other_all), 40)]
+        null.append(_concat(pick, 10.0, rng))
     null += [
         babble(duration_s=10.0, sr=SR, rng=rng, f0=float(rng.uniform(90, 220)))
         for _ in range(n_null - len(null))

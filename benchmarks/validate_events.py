@@ -279,8 +279,8 @@ def tune(train: list[Item], quick: bool) -> tuple[ImpulsiveParams, SustainedPara
     }
     grid_sus = {
         "min_excess_db": [12.0, 15.0, 18.0],
-        "max_fluctuation_db": [8.0, 9.0, 10.0],
-        "aircraft_min_glide": [0.03, 0.05, 0.08, 1.0],
+        "max_fluctuation_db": [9.0, 10.0],
+        "aircraft_min_glide": [0.05, 1.0],
         "aircraft_min_centroid_hz": [450.0, 550.0, 650.0],
     }
     if quick:

@@ -163,7 +163,7 @@ def _detect(items: list[Item], p: DuplicateParams, use_sm: bool) -> list[list[Du
 def run(args: argparse.Namespace) -> None:
     rng = np.random.default_rng(args.seed)
     n_man = max(4, int(60 * args.scale))
-    n_clean = max(6, int(60 * args.scale))
+    n_clean = max(6, int(120 * args.scale))
     manip = [make_sfx_item(rng) if i % 3 else make_phrase_item(rng) for i in range(n_man)]
     clean = make_clean_items(rng, n_clean)
     base = dataclasses.replace(DuplicateParams(), coherence_threshold=FLOOR)

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 
 import validate_forensics_data as D
-from validate_forensics_common import pct, post_process, write_calibration
-
 from earwitness.forensics.edits import EditParams, EditPoint, find_edit_points
 from earwitness.synth import forensics as F
+from validate_forensics_common import pct, post_process, write_calibration
 
 SR = 16000
 ITEM_S = 40.0
@@ -148,7 +147,7 @@ def run(args: argparse.Namespace) -> None:
     for it in extra:  # a cut inside one recording with no hum: reported separately
         it.kind = "deletion_nohum"
     clean = [make_clean(rng, i) for i in range(n_clean)]
-    cal_m, val_m = manip[0::2], manip[1::2]
+    val_m = manip[1::2]  # the edited calibration half is not needed to set thresholds
     cal_c, val_c = clean[0::2], clean[1::2]
     # 1. thresholds from the calibration half: no false finding from any signal on clean items
     low_pts = [find_edit_points(y=it.y, sr=SR, params=LOW)[0] for it in cal_c]
@@ -198,7 +197,8 @@ def run(args: argparse.Namespace) -> None:
         f"{len(manip)} edited 40 s items ({n_per_kind} each of {KINDS}) and {n_clean} unedited "
         f"40 s items of real speech (FSDD speaker lucas, whose clip noise is >= 15 dB under "
         f"the bed) over continuous noise at -50..-30 dBFS, half "
-        f"with audible 50/60 Hz hum (wandering ENF, fundamental 0-15 dB above the noise RMS); whole-file post-processing one of {POST}. "
+        f"with audible 50/60 Hz hum (wandering ENF, fundamental 0-15 dB above the noise "
+        f"RMS); whole-file post-processing one of {POST}. "
         f"Thresholds: the smallest with no false finding on the even (calibration) clean "
         f"items ({len(cal_c) * ITEM_S / 60:.0f} min); figures on the odd items. "
         f"{D.SPEECH_LICENCE}."

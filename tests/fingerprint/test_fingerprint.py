@@ -186,3 +186,18 @@ def test_hit_budget_keeps_rarest_hashes() -> None:
     counts = np.array([5, 1, 100, 3, 0, 2])
     keep = budget_mask(counts, max_postings=50, max_hits=6)
     assert keep.tolist() == [False, True, False, True, False, True]
+
+
+def test_refined_edges_close_to_splice(archive: tuple, rng: np.random.Generator) -> None:
+    from earwitness.fingerprint.refine import refine_match
+
+    index, recs = archive
+    new = np.concatenate([_speech(rng, 7.0), recs[1][10 * SR : 25 * SR], _speech(rng, 6.0)])
+    res = match_audio(y=new, sr=SR, index=index)
+    m = next(m for m in res.matches if m.item_id == "item1")
+    r = refine_match(m, q_y=new, r_y=recs[1], params=index.params)
+    assert r.refined
+    raw_err = abs(m.query_start_s - 7.0) + abs(m.query_end_s - 22.0)
+    new_err = abs(r.query_start_s - 7.0) + abs(r.query_end_s - 22.0)
+    assert new_err <= raw_err + 0.05
+    assert abs((r.ref_start_s - r.query_start_s) - 3.0) < 0.1

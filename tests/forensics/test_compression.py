@@ -24,8 +24,7 @@ def _through(tmp: Path, y: np.ndarray, codec: str, bitrate: int, name: str) -> n
     return load_audio(p, sr=SR).samples
 
 
-def test_prior_mp3_in_wav_detected_clean_wav_not(rng: np.random.Generator,
-                                                 tmp_path: Path) -> None:
+def test_prior_mp3_in_wav_detected_clean_wav_not(rng: np.random.Generator, tmp_path: Path) -> None:
     y = _material(rng)
     clean = assess(y=y, sr=SR, codec="pcm_s16le")
     assert clean.prior_lossy is False

@@ -27,8 +27,9 @@ def _overlaps(a0: float, a1: float, b0: float, b1: float) -> bool:
 def test_pasted_gunshot_three_times_found_with_sources(rng: np.random.Generator) -> None:
     bed = F.speech_bed(sr=SR, rng=rng, duration_s=20)
     shot = F.gunshot(sr=SR, rng=rng)
-    y, truth = F.paste(background=bed, sound=shot, sr=SR, at_s=[2.0, 7.3, 13.1],
-                       gains_db=[0.0, -3.0, 2.0])
+    y, truth = F.paste(
+        background=bed, sound=shot, sr=SR, at_s=[2.0, 7.3, 13.1], gains_db=[0.0, -3.0, 2.0]
+    )
     occ = group_occurrences(find_duplicates(y=y, sr=SR))
     assert len(occ) == 2
     for t, o in zip(truth, occ, strict=True):

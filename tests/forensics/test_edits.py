@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from earwitness.forensics import enf
 from earwitness.forensics.edits import EditParams, digital_silences, find_edit_points
@@ -82,3 +84,12 @@ def test_continuous_recording_with_hum_gives_no_edit(rng: np.random.Generator) -
 def test_short_input() -> None:
     points, _ = find_edit_points(y=np.zeros(100, np.float32), sr=SR, params=EditParams())
     assert points == []
+
+
+@settings(max_examples=25, deadline=None)
+@given(start=st.integers(1, 5000), length=st.integers(100, 3000))
+def test_digital_silence_run_is_exact(start: int, length: int) -> None:
+    y = np.full(10000, 0.01, np.float32)
+    y[start : start + length] = 0.0
+    runs = digital_silences(y=y, sr=10000, min_s=0.01)
+    assert runs == [(start, min(start + length, 10000))]

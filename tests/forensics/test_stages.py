@@ -34,12 +34,16 @@ def test_all_stages_on_a_manipulated_file(
 ) -> None:
     bed = F.speech_bed(sr=SR, rng=rng, duration_s=16, noise_amp=0.004)
     shot = F.gunshot(sr=SR, rng=rng)
-    y, truth = F.paste(background=bed, sound=shot, sr=SR, at_s=[2.0, 6.5, 11.0])
+    y, _ = F.paste(background=bed, sound=shot, sr=SR, at_s=[2.0, 6.5, 11.0])
     y, sil = F.insert_silence(y=y, sr=SR, at_s=9.0, length_s=0.25)
     path = encode_file(tmp_path / "x.wav", y, sr=SR)
     reg = StageRegistry()
-    for st in (fx.DuplicatedSegmentsStage(), fx.EditPointsStage(), fx.CompressionStage(),
-               fx.VoiceBackgroundStage()):
+    for st in (
+        fx.DuplicatedSegmentsStage(),
+        fx.EditPointsStage(),
+        fx.CompressionStage(),
+        fx.VoiceBackgroundStage(),
+    ):
         reg.register(st)
     ctx = make_ctx(path)
     runs = {r.name: r for r in run_stages(ctx, reg)}
@@ -71,8 +75,11 @@ def test_voice_background_uses_acoustic_events_results(
     y = F.speech_bed(sr=SR, rng=rng, duration_s=8, noise_amp=0.003)
     path = encode_file(tmp_path / "v.wav", y, sr=SR)
     ctx = make_ctx(path)
-    ctx.results["acoustic_events"] = StageResult(findings=(
-        Finding(kind="acoustic_event", start_s=4.0, end_s=4.2, score=1.0, label="gunshot"),))
+    ctx.results["acoustic_events"] = StageResult(
+        findings=(
+            Finding(kind="acoustic_event", start_s=4.0, end_s=4.2, score=1.0, label="gunshot"),
+        )
+    )
     res = fx.VoiceBackgroundStage().run(ctx)
     assert res.summary["event_source"] == "acoustic_events stage"
     assert all(f.advisory for f in res.findings)
@@ -82,9 +89,15 @@ def test_calibrated_params_ignore_unknown_keys(monkeypatch: pytest.MonkeyPatch) 
     from earwitness import findings
     from earwitness.forensics import calib
 
-    rates = findings.ErrorRates(detector="d", summary="s", figures={}, dataset="x",
-                                produced_by="t", measured_at="now",
-                                params={"coherence_threshold": 0.42, "dataset_size": 3})
+    rates = findings.ErrorRates(
+        detector="d",
+        summary="s",
+        figures={},
+        dataset="x",
+        produced_by="t",
+        measured_at="now",
+        params={"coherence_threshold": 0.42, "dataset_size": 3},
+    )
     monkeypatch.setattr(calib, "load_error_rates", lambda name: rates)
     p, r = calibrated_params(DuplicateParams, "duplicated_segments")
     assert p.coherence_threshold == 0.42 and r is rates

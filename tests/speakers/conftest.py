@@ -8,6 +8,7 @@ in ``test_real_model.py`` (marked ``speakers``; skipped when torch/resemblyzer a
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -34,13 +35,15 @@ class BandEmbedder:
         for i, w in enumerate(windows):
             spec = np.abs(np.fft.rfft(np.asarray(w, np.float64), n=SR)) ** 2
             f = np.fft.rfftfreq(SR, 1 / SR)
-            bands = np.array([spec[(f >= a) & (f < b)].sum() for a, b in zip(edges[:-1], edges[1:], strict=True)])
+            bands = np.array([spec[(f >= a) & (f < b)].sum() for a, b in itertools.pairwise(edges)])
             v = np.sqrt(bands)
             out[i] = v / (np.linalg.norm(v) or 1.0)
         return out
 
 
-def talker(*, f0: float, duration_s: float, rng: np.random.Generator, amp: float = 0.3) -> np.ndarray:
+def talker(
+    *, f0: float, duration_s: float, rng: np.random.Generator, amp: float = 0.3
+) -> np.ndarray:
     """A voiced 'talker': harmonics of ``f0`` with syllable-rate amplitude modulation."""
     t = np.arange(int(duration_s * SR)) / SR
     f = f0 * (1 + 0.02 * np.sin(2 * np.pi * 0.7 * t))

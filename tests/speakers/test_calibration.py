@@ -74,7 +74,9 @@ def test_fit_rejects_reversed_or_tiny_sets(rng: np.random.Generator) -> None:
 
 @settings(max_examples=50, deadline=None)
 @given(
-    st.floats(0.01, 200), st.floats(-100, 100), st.floats(1, 30),
+    st.floats(0.01, 200),
+    st.floats(-100, 100),
+    st.floats(1, 30),
     st.lists(st.floats(-1, 1), min_size=2, max_size=30),
 )
 def test_llr_monotonic_in_score(slope: float, offset: float, bound: float, xs: list[float]) -> None:

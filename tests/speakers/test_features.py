@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 
 import numpy as np
 import pytest
@@ -50,11 +51,14 @@ def test_activity_of_silence_is_empty() -> None:
 @settings(max_examples=30, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.floats(0.1, 3.0))
 def test_activity_segments_are_ordered_and_inside(seed: int, dur: float) -> None:
-    y = np.random.default_rng(seed).standard_normal(int(dur * SR)) * np.repeat(
-        np.random.default_rng(seed + 1).random(int(dur * 10) + 1), SR // 10
-    )[: int(dur * SR)]
+    y = (
+        np.random.default_rng(seed).standard_normal(int(dur * SR))
+        * np.repeat(np.random.default_rng(seed + 1).random(int(dur * 10) + 1), SR // 10)[
+            : int(dur * SR)
+        ]
+    )
     segs = speech_activity(y=y, sr=SR)
     for s, e in segs:
         assert 0 <= s < e <= dur + 1e-9
-    for (_, e0), (s1, _) in zip(segs, segs[1:], strict=False):
+    for (_, e0), (s1, _) in itertools.pairwise(segs):
         assert e0 < s1

@@ -23,8 +23,12 @@ from tests.speakers.conftest import SR, BandEmbedder, talker
 CAL = SpeakerCalibration(
     linear=LinearCalibration(slope=60.0, offset=-55.0, bound=9.0),
     rates=ErrorRates(
-        detector="speaker_llr", summary="test calibration", figures={"eer": 0.02, "cllr": 0.1},
-        dataset="synthetic band-embedder talkers", produced_by="tests", measured_at="2026-11-25",
+        detector="speaker_llr",
+        summary="test calibration",
+        figures={"eer": 0.02, "cllr": 0.1},
+        dataset="synthetic band-embedder talkers",
+        produced_by="tests",
+        measured_at="2026-11-25",
     ),
     embedder=BandEmbedder.name,
 )
@@ -44,14 +48,16 @@ def write(path: Path, y: np.ndarray) -> Path:
 
 def conversation(tmp: Path, rng: np.random.Generator, name: str = "conv.flac") -> Path:
     gap = np.zeros(SR // 2, np.float32)
-    y = np.concatenate([talker(f0=110, duration_s=4, rng=rng), gap,
-                        talker(f0=260, duration_s=4, rng=rng)])
+    y = np.concatenate(
+        [talker(f0=110, duration_s=4, rng=rng), gap, talker(f0=260, duration_s=4, rng=rng)]
+    )
     return write(tmp / name, y)
 
 
 def run(path: Path, tmp: Path, store: EvidenceStore, reg: StageRegistry | None = None) -> dict:
-    out = analyze(path, tmp / f"out-{path.stem}", store=store, options=OPTS,
-                  registry=reg or registry())
+    out = analyze(
+        path, tmp / f"out-{path.stem}", store=store, options=OPTS, registry=reg or registry()
+    )
     run_ = next(r for r in out.runs if r.name == "speakers")
     assert run_.status == "ok", run_.error or run_.reason
     return out.report
@@ -65,16 +71,18 @@ def stage_summary(report: dict) -> dict:
     return report["summary"]["speakers"]
 
 
-def test_add_list_remove_with_audit(tmp_path: Path, rng: np.random.Generator,
-                                    store: EvidenceStore, band_embedder: BandEmbedder) -> None:
+def test_add_list_remove_with_audit(
+    tmp_path: Path, rng: np.random.Generator, store: EvidenceStore, band_embedder: BandEmbedder
+) -> None:
     ref = write(tmp_path / "alpha.flac", talker(f0=110, duration_s=3, rng=rng))
     lib = VoiceLibrary(store)
     entry = lib.add("Alpha One", [ref], embedder=band_embedder, note="test voice")
     assert [e.name for e in lib.entries()] == ["Alpha One"]
     item = store.get(entry.files[0].item_id)
     assert item.sha256 == entry.files[0].sha256  # reference kept as evidence
-    assert any(a.action == "voice_add" and a.details["name"] == "Alpha One"
-               for a in store.audit_entries())
+    assert any(
+        a.action == "voice_add" and a.details["name"] == "Alpha One" for a in store.audit_entries()
+    )
     with pytest.raises(VoiceExistsError):
         lib.add("Alpha One", [ref], embedder=band_embedder)
     lib.remove("Alpha One")
@@ -87,8 +95,9 @@ def test_add_list_remove_with_audit(tmp_path: Path, rng: np.random.Generator,
         lib.get("Ghost")
 
 
-def test_bad_reference_files_are_named(tmp_path: Path, rng: np.random.Generator,
-                                       store: EvidenceStore, band_embedder: BandEmbedder) -> None:
+def test_bad_reference_files_are_named(
+    tmp_path: Path, rng: np.random.Generator, store: EvidenceStore, band_embedder: BandEmbedder
+) -> None:
     good = write(tmp_path / "good.flac", talker(f0=110, duration_s=2, rng=rng))
     junk = tmp_path / "junk.mp3"
     junk.write_bytes(b"this is not audio at all" * 10)
@@ -103,14 +112,20 @@ def test_bad_reference_files_are_named(tmp_path: Path, rng: np.random.Generator,
         lib.add("../etc", [good], embedder=band_embedder)
 
 
-def test_stage_diarizes_and_matches_library(tmp_path: Path, rng: np.random.Generator,
-                                            store: EvidenceStore,
-                                            band_embedder: BandEmbedder) -> None:
+def test_stage_diarizes_and_matches_library(
+    tmp_path: Path, rng: np.random.Generator, store: EvidenceStore, band_embedder: BandEmbedder
+) -> None:
     lib = VoiceLibrary(store)
-    lib.add("alpha", [write(tmp_path / "a.flac", talker(f0=110, duration_s=3, rng=rng))],
-            embedder=band_embedder)
-    lib.add("beta", [write(tmp_path / "b.flac", talker(f0=260, duration_s=3, rng=rng))],
-            embedder=band_embedder)
+    lib.add(
+        "alpha",
+        [write(tmp_path / "a.flac", talker(f0=110, duration_s=3, rng=rng))],
+        embedder=band_embedder,
+    )
+    lib.add(
+        "beta",
+        [write(tmp_path / "b.flac", talker(f0=260, duration_s=3, rng=rng))],
+        embedder=band_embedder,
+    )
     report = run(conversation(tmp_path, rng), tmp_path, store)
     summary = stage_summary(report)
     assert summary["speaker_count"] == 2
@@ -134,18 +149,20 @@ def test_stage_diarizes_and_matches_library(tmp_path: Path, rng: np.random.Gener
     assert best["S1"][1] > 0 and best["S2"][1] > 0
 
 
-def test_empty_library_gives_no_match(tmp_path: Path, rng: np.random.Generator,
-                                      store: EvidenceStore, band_embedder: BandEmbedder) -> None:
+def test_empty_library_gives_no_match(
+    tmp_path: Path, rng: np.random.Generator, store: EvidenceStore, band_embedder: BandEmbedder
+) -> None:
     report = run(conversation(tmp_path, rng), tmp_path, store)
     assert by_kind(report, "speaker_match") == []
     assert "empty" in stage_summary(report)["library"]
 
 
-def test_no_calibration_means_no_comparison(tmp_path: Path, rng: np.random.Generator,
-                                            store: EvidenceStore,
-                                            band_embedder: BandEmbedder) -> None:
+def test_no_calibration_means_no_comparison(
+    tmp_path: Path, rng: np.random.Generator, store: EvidenceStore, band_embedder: BandEmbedder
+) -> None:
     VoiceLibrary(store).add(
-        "alpha", [write(tmp_path / "a.flac", talker(f0=110, duration_s=3, rng=rng))],
+        "alpha",
+        [write(tmp_path / "a.flac", talker(f0=110, duration_s=3, rng=rng))],
         embedder=band_embedder,
     )
     report = run(conversation(tmp_path, rng), tmp_path, store, registry(None))
@@ -153,8 +170,9 @@ def test_no_calibration_means_no_comparison(tmp_path: Path, rng: np.random.Gener
     assert "calibration" in stage_summary(report)["library"]
 
 
-def test_recurrence_across_archive(tmp_path: Path, rng: np.random.Generator,
-                                   store: EvidenceStore, band_embedder: BandEmbedder) -> None:
+def test_recurrence_across_archive(
+    tmp_path: Path, rng: np.random.Generator, store: EvidenceStore, band_embedder: BandEmbedder
+) -> None:
     first = run(conversation(tmp_path, rng, "first.flac"), tmp_path, store)
     first_id = first["item"]["id"] if "item" in first else store.items()[0].id
     other = write(tmp_path / "other.flac", talker(f0=420, duration_s=4, rng=rng))
@@ -169,12 +187,30 @@ def test_recurrence_across_archive(tmp_path: Path, rng: np.random.Generator,
     assert stage_summary(report)["archive"]["items_compared"] == 2
 
 
-def test_cli_add_list_remove(tmp_path: Path, rng: np.random.Generator,
-                             band_embedder: BandEmbedder, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_add_list_remove(
+    tmp_path: Path,
+    rng: np.random.Generator,
+    band_embedder: BandEmbedder,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     ref = write(tmp_path / "alpha.flac", talker(f0=110, duration_s=3, rng=rng))
     st = ["--store", str(tmp_path / "cli-store")]
-    assert main(["voices", "add", "alpha", str(ref), "--note", "from test",
-                 "--embedder", BandEmbedder.name, *st]) == 0
+    assert (
+        main(
+            [
+                "voices",
+                "add",
+                "alpha",
+                str(ref),
+                "--note",
+                "from test",
+                "--embedder",
+                BandEmbedder.name,
+                *st,
+            ]
+        )
+        == 0
+    )
     assert "added voice 'alpha'" in capsys.readouterr().out
     assert main(["voices", "list", "--json", *st]) == 0
     listed = json.loads(capsys.readouterr().out)

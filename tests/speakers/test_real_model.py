@@ -48,8 +48,9 @@ def test_stereo_diarization_two_talkers(corpus: Path, real_embedder: Resemblyzer
     stereo = load_audio(path, sr=SR, mono=False).samples
     a0, a1, hop = channel_truth(stereo)
     mono = stereo.mean(axis=0).astype(np.float32)  # the downmix is what gets analysed
-    _, dia = analyse_chunks(chunks=[mono[i : i + SR] for i in range(0, len(mono), SR)],
-                            embedder=real_embedder)
+    _, dia = analyse_chunks(
+        chunks=[mono[i : i + SR] for i in range(0, len(mono), SR)], embedder=real_embedder
+    )
     assert dia.speaker_count == 2
     # Ground truth: channel 1's talker stops at its last active frame; after it, only
     # channel 0's talker speaks.
@@ -88,9 +89,12 @@ def concat(paths: list[Path]) -> np.ndarray:
 
 
 @pytest.mark.slow
-def test_library_match_end_to_end(tmp_path: Path, corpus: Path,
-                                  real_embedder: ResemblyzerEmbedder,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_library_match_end_to_end(
+    tmp_path: Path,
+    corpus: Path,
+    real_embedder: ResemblyzerEmbedder,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     st = ["--store", str(tmp_path / "store")]
     for spk in ("george", "jackson"):
         files = [str(p) for p in fsdd_group(corpus, spk, range(40, 44))]
@@ -99,8 +103,9 @@ def test_library_match_end_to_end(tmp_path: Path, corpus: Path,
     probe = tmp_path / "probe.flac"
     encode_file(probe, concat(fsdd_group(corpus, "george", range(30, 34))), sr=SR, codec="flac")
     with EvidenceStore.open(tmp_path / "store") as store:
-        out = analyze(probe, tmp_path / "out", store=store,
-                      options=AnalyzeOptions(stages=("speakers",)))
+        out = analyze(
+            probe, tmp_path / "out", store=store, options=AnalyzeOptions(stages=("speakers",))
+        )
     matches = [f for f in out.report["findings"] if f["kind"] == "speaker_match"]
     llr = {f["details"]["reference"]: f["details"]["llr"] for f in matches}
     assert llr["george"] > 0 > llr["jackson"]
@@ -111,11 +116,27 @@ def test_library_match_end_to_end(tmp_path: Path, corpus: Path,
 
 
 @pytest.mark.slow
-def test_validate_fsdd_subset(tmp_path: Path, corpus: Path, real_embedder: ResemblyzerEmbedder,
-                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_fsdd_subset(
+    tmp_path: Path,
+    corpus: Path,
+    real_embedder: ResemblyzerEmbedder,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     plot = tmp_path / "tippett.png"
-    code = main(["voices", "validate", str(corpus / "fsdd"), "--group", "5",
-                 "--per-speaker", "8", "--plot", str(plot), "--json"])
+    code = main(
+        [
+            "voices",
+            "validate",
+            str(corpus / "fsdd"),
+            "--group",
+            "5",
+            "--per-speaker",
+            "8",
+            "--plot",
+            str(plot),
+            "--json",
+        ]
+    )
     assert code == 0
     res = json.loads(capsys.readouterr().out)
     assert res["target_trials"] == 3 * 28 and res["nontarget_trials"] == 3 * 64

@@ -104,11 +104,14 @@ def test_subsampled_clustering_matches_full(rng: np.random.Generator) -> None:
 
 
 def test_diarize_orders_speakers_by_first_appearance(rng: np.random.Generator) -> None:
-    v, labels = blobs(rng, 2, 10)
+    v, _labels = blobs(rng, 2, 10)
     order = np.r_[10:20, 0:10]  # the second blob speaks first
     starts = np.arange(20) * 0.5
     we = WindowEmbeddings(
-        starts=starts, ends=starts + 1.0, vectors=v[order], activity=((0.0, 10.5),),
+        starts=starts,
+        ends=starts + 1.0,
+        vectors=v[order],
+        activity=((0.0, 10.5),),
         duration_s=10.5,
     )
     d = diarize(windows=we)

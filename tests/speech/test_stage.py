@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +200,20 @@ def test_extra_options_are_typed() -> None:
     )
     assert opts.temperatures == (0.0,) and opts.vad == VadParams(min_silence_s=1.0)
     assert opts.language == "ar" and flags == {"translate_english": False, "fuzzy": True}
+
+
+def test_streamed_path_with_small_blocks(corpus: Path, tiny_en_dir: Path) -> None:
+    """Force the bounded-memory path (streamed decode, several blocks) on jfk."""
+    ctx = make_ctx(
+        corpus / "jfk.flac",
+        asr_model=str(tiny_en_dir),
+        extra={"speech": {"in_memory_s": 0.0, "block_s": 6.0}},
+    )
+    result = SpeechStage().run(ctx)
+    segs = _kind(result, "transcript")
+    text = " ".join(f.details["text"] for f in segs)
+    assert word_error_rate(reference=JFK_REFERENCE, hypothesis=text) <= 0.25
+    starts = [f.start_s for f in segs]
+    assert starts == sorted(starts) and segs[-1].end_s <= 11.1
+    words = [w for f in segs for w in f.details["words"]]
+    assert all(a["start"] <= b["start"] for a, b in itertools.pairwise(words))

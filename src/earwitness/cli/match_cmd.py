@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from earwitness.cli.common import print_json, store_dir
 from earwitness.custody.store import EvidenceStore
 from earwitness.decode import load_audio
 from earwitness.errors import InputError, NotFoundError
-from earwitness.fingerprint.archive import rebuild, remove_item, store_index
+from earwitness.fingerprint.archive import rebuild, refine_with_store, remove_item, store_index
 from earwitness.fingerprint.exchange import export_fingerprints, import_fingerprints
 from earwitness.fingerprint.matcher import load_match_params, match_audio
 
@@ -104,6 +105,9 @@ def run(args: argparse.Namespace) -> int:
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     params = load_match_params()
     res = match_audio(y=audio.samples, sr=audio.sr, index=index, params=params)
+    res = replace(
+        res, matches=refine_with_store(store, res.matches, q_y=audio.samples, params=index.params)
+    )
     out: dict[str, Any] = {
         "query": {"sha256": sha, "duration_s": round(audio.duration_s, 3)},
         "matches": [m.to_dict() for m in res.matches],

@@ -145,6 +145,19 @@ class SustainedDetector:
             lw = max(3, int(0.25 * fr))
             local = rolling_max(x=seg_db, width=lw) - rolling_min(x=seg_db, width=lw)
             fluct = float(np.median(local))
+            # onset: the steepest 100 ms rise of the dominant bands between s - half and s
+            # (speech before the event can lift the running minimum early)
+            a = max(0, s - half - 20)
+            b = min(feats.n_frames, s + 20)
+            lvl = 10.0 * np.log10(
+                uniform_filter1d(
+                    10.0 ** (feats.band_db[a:b][:, dom] / 10.0), size=5, axis=0, mode="nearest"
+                ).mean(axis=1)
+                + 1e-10
+            )
+            if lvl.size > 12:
+                jump = lvl[10:] - lvl[:-10]
+                s0 = a + 10 + int(np.argmax(jump)) - 5
             hi = feats.band_db[s0:e0, feats.band_db.shape[1] // 2 :].mean(axis=1)
             modulation = float(np.median(np.abs(np.diff(hi)))) if hi.size > 2 else 0.0
             out.append(

@@ -7,10 +7,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from earwitness.custody.records import ItemRecord
 from earwitness.decode import load_audio
+from earwitness.errors import InputError, NotFoundError
 from earwitness.fingerprint.features import FingerprintParams, fingerprint
 from earwitness.fingerprint.index import ArchiveIndex, open_index
+from earwitness.fingerprint.matcher import ArchiveMatch
+from earwitness.fingerprint.refine import refine_match
 
 if TYPE_CHECKING:
     from earwitness.custody.store import EvidenceStore
@@ -72,3 +77,27 @@ class ArchiveIndexHook:
 
     def __call__(self, store: EvidenceStore, item: ItemRecord, path: Path) -> None:
         index_file(store_index(store), item_id=item.id, sha256=item.sha256, path=path)
+
+
+def refine_with_store(
+    store: EvidenceStore,
+    matches: tuple[ArchiveMatch, ...],
+    *,
+    q_y: np.ndarray,
+    params: FingerprintParams,
+    limit: int = 10,
+) -> tuple[ArchiveMatch, ...]:
+    """Refine the span edges of the best ``limit`` matches whose original is in the store
+    (imported fingerprints have no audio: their spans stay landmark extents)."""
+    out: list[ArchiveMatch] = []
+    for k, m in enumerate(matches):
+        if k < limit:
+            try:
+                item = store.get(m.item_id)
+                r_y = load_audio(Path(store.original_path(item)), sr=params.sr).samples
+            except (NotFoundError, InputError):
+                r_y = None
+            if r_y is not None:
+                m = refine_match(m, q_y=q_y, r_y=r_y, params=params)
+        out.append(m)
+    return tuple(out)

@@ -29,6 +29,14 @@ def explain_png(
     a = match.alignment
     fs = params.frame_s
     fig, axes = plt.subplots(3, 1, figsize=(11, 9))
+    # anchor band of each matched query landmark (the reference band is drawn at the same
+    # height: a pitch or speed change shifts it by at most about 2 bands)
+    bands = np.zeros(0)
+    if a is not None and result.query is not None and result.query.t1.size:
+        q = result.query
+        order = np.argsort(q.t1, kind="stable")
+        k = np.clip(np.searchsorted(q.t1[order], a.inlier_q.astype(np.uint32)), 0, order.size - 1)
+        bands = q.feats[order[k], 0]
     for ax, y, title, times in (
         (axes[0], query_y, "query", a.inlier_q if a is not None else np.zeros(0)),
         (
@@ -57,9 +65,9 @@ def explain_png(
                 transform=ax.transAxes,
                 ha="center",
             )
-        ax.vlines(times * fs, 0, 4, color="cyan", linewidth=1)
+        ax.scatter(times * fs, bands, s=14, facecolors="none", edgecolors="cyan", linewidths=1)
         ax.set_ylabel("log-frequency band")
-        ax.set_title(f"{title}: {times.size} matched landmarks (cyan ticks)")
+        ax.set_title(f"{title}: {times.size} matched landmarks (cyan circles: anchor peaks)")
     axes[0].axvspan(match.query_start_s, match.query_end_s, color="cyan", alpha=0.15)
     axes[1].axvspan(match.ref_start_s, match.ref_end_s, color="cyan", alpha=0.15)
     axes[1].set_xlabel("time (s)")

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import scipy.fft as sfft
-from scipy import ndimage
+from scipy import ndimage, sparse
 from scipy import signal as sps
 
 ALGORITHM = "earwitness-triplet"
@@ -138,6 +138,7 @@ def log_spectrogram(*, y: np.ndarray, params: FingerprintParams) -> np.ndarray:
     if params not in _FB_CACHE:
         _FB_CACHE[params] = _log_filterbank(params)
     fb = _FB_CACHE[params]
+    fb_t = sparse.csr_matrix(fb.T)
     x = np.asarray(y, dtype=np.float32)
     pad = params.n_fft // 2
     x = np.pad(x, (pad, pad))
@@ -150,7 +151,7 @@ def log_spectrogram(*, y: np.ndarray, params: FingerprintParams) -> np.ndarray:
     win = sps.get_window("hann", params.n_fft).astype(np.float32)
     spec = sfft.rfft(frames * win, axis=1)  # complex64 for float32 input
     power = spec.real**2 + spec.imag**2
-    bands = power @ fb
+    bands = np.asarray((fb_t @ power.T).T)  # sparse bands x bins product
     out: np.ndarray = (10.0 * np.log10(bands + 1e-10)).astype(np.float32)
     return out
 

@@ -96,6 +96,7 @@ class ArchiveMatch:
     n_landmarks: int
     n_hits: int
     above_threshold: bool
+    refined: bool = False
     alignment: Alignment | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -115,6 +116,7 @@ class ArchiveMatch:
             "expected_false_matches": float(f"{self.expected_false_matches:.3g}"),
             "matched_duration_s": round(self.matched_duration_s, 3),
             "landmarks": self.n_landmarks,
+            "span_refined": self.refined,
         }
 
 

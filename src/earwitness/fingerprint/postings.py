@@ -12,7 +12,7 @@ def sort_postings(hashes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, n
 
 
 HASH_BITS = 26
-DIR_MIN_POSTINGS = 1 << 23  # segments at least this large get a hash directory
+DIR_MIN_POSTINGS = 1 << 26  # from here a hash directory (2**26 entries) is smaller
 
 
 def build_directory(sorted_hashes: np.ndarray) -> np.ndarray:

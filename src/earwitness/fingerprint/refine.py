@@ -11,12 +11,13 @@ robust audio fingerprinting system", ISMIR 2002, applied along the verified alig
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import ndimage
 
 from earwitness.fingerprint.features import FingerprintParams, log_spectrogram
+from earwitness.fingerprint.matcher import ArchiveMatch
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,13 @@ def _znorm(spec: np.ndarray) -> np.ndarray:
 
 
 def frame_similarity(
-    *, q_spec: np.ndarray, r_spec: np.ndarray, speed: float, offset: float, max_shift: int,
-    smooth: int
+    *,
+    q_spec: np.ndarray,
+    r_spec: np.ndarray,
+    speed: float,
+    offset: float,
+    max_shift: int,
+    smooth: int,
 ) -> np.ndarray:
     """Similarity of each query frame with the reference frame the alignment maps it to
     (NaN where the mapping leaves the reference)."""
@@ -51,8 +57,8 @@ def frame_similarity(
     best = np.full(t.size, -1.0)
     nb = zq.shape[1]
     for k in range(-max_shift, max_shift + 1):
-        a = zq[ok][:, max(0, k): nb + min(0, k)]
-        b = zr[u[ok]][:, max(0, -k): nb + min(0, -k)]
+        a = zq[ok][:, max(0, k) : nb + min(0, k)]
+        b = zr[u[ok]][:, max(0, -k) : nb + min(0, -k)]
         sim = np.full(t.size, -1.0)
         sim[ok] = np.sum(a * b, axis=1)
         sim = ndimage.uniform_filter1d(sim, size=smooth, mode="nearest")
@@ -78,11 +84,17 @@ def refine_edges(
     r_spec = log_spectrogram(y=r_y, params=params)
     if q_spec.shape[0] < 3 or r_spec.shape[0] < 3:
         return q_start, q_end
-    sim = frame_similarity(q_spec=q_spec, r_spec=r_spec, speed=speed, offset=offset,
-                           max_shift=rp.max_shift, smooth=rp.smooth)
+    sim = frame_similarity(
+        q_spec=q_spec,
+        r_spec=r_spec,
+        speed=speed,
+        offset=offset,
+        max_shift=rp.max_shift,
+        smooth=rp.smooth,
+    )
     n = sim.size
     a, b = int(max(0, q_start)), int(min(n - 1, q_end))
-    inside = sim[a: b + 1]
+    inside = sim[a : b + 1]
     inside = inside[np.isfinite(inside)]
     if inside.size < 5:
         return q_start, q_end
@@ -105,3 +117,33 @@ def refine_edges(
         return edge
 
     return float(walk(a, -1)), float(walk(b, +1))
+
+
+def refine_match(
+    match: ArchiveMatch, *, q_y: np.ndarray, r_y: np.ndarray, params: FingerprintParams
+) -> ArchiveMatch:
+    """``match`` with its query/reference span edges refined on the audio (at params.sr)."""
+    a = match.alignment
+    if a is None:
+        return match
+    qs, qe = refine_edges(
+        q_y=q_y,
+        r_y=r_y,
+        speed=a.speed,
+        offset=a.offset,
+        q_start=a.q_start,
+        q_end=a.q_end,
+        params=params,
+    )
+    fs = params.frame_s
+    q_dur = q_y.size / params.sr
+    r_dur = r_y.size / params.sr
+    q0, q1 = max(0.0, qs * fs), min(q_dur, qe * fs)
+    return replace(
+        match,
+        query_start_s=q0,
+        query_end_s=q1,
+        ref_start_s=max(0.0, (a.offset + a.speed * qs) * fs),
+        ref_end_s=min(r_dur, (a.offset + a.speed * qe) * fs),
+        refined=True,
+    )

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from earwitness.findings import Finding, load_error_rates
-from earwitness.fingerprint.archive import store_index
+from earwitness.fingerprint.archive import refine_with_store, store_index
 from earwitness.fingerprint.matcher import ArchiveMatch, load_match_params, match_audio
 from earwitness.pipeline.context import AnalysisContext
 from earwitness.pipeline.stage import StageResult
@@ -39,6 +39,7 @@ def match_finding(m: ArchiveMatch, *, advisory: bool = False) -> Finding:
             "matched_duration_s": round(m.matched_duration_s, 3),
             "landmarks": m.n_landmarks,
             "above_threshold": m.above_threshold,
+            "span_refined": m.refined,
         },
         method=METHOD,
         error_rates=load_error_rates("archive_match"),
@@ -78,7 +79,8 @@ class ArchiveMatchStage:
         res = match_audio(
             y=audio.samples, sr=audio.sr, index=index, params=p, exclude=frozenset({ctx.item_id})
         )
-        findings = [match_finding(m) for m in res.matches]
+        matches = refine_with_store(ctx.store, res.matches, q_y=audio.samples, params=index.params)
+        findings = [match_finding(m) for m in matches]
         if ctx.options.show_near_misses:
             findings += [match_finding(m, advisory=True) for m in res.near_misses]
         return StageResult(

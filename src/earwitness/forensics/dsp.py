@@ -35,7 +35,8 @@ def stft(*, y: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
 def power_db(*, spec: np.ndarray, floor_db: float = -140.0) -> np.ndarray:
     """``10 log10 |spec|^2`` with a floor, as float32."""
     p = np.abs(spec).astype(np.float32) ** 2
-    return np.maximum(10.0 * np.log10(p + 1e-20), floor_db).astype(np.float32)
+    out: np.ndarray = np.maximum(10.0 * np.log10(p + 1e-20), floor_db).astype(np.float32)
+    return out
 
 
 def resample(*, y: np.ndarray, sr: int, target_sr: int) -> np.ndarray:
@@ -43,9 +44,10 @@ def resample(*, y: np.ndarray, sr: int, target_sr: int) -> np.ndarray:
     if sr == target_sr:
         return np.asarray(y, dtype=np.float32)
     g = gcd(int(sr), int(target_sr))
-    return sps.resample_poly(np.asarray(y, dtype=np.float64), target_sr // g, sr // g).astype(
-        np.float32
-    )
+    out: np.ndarray = sps.resample_poly(
+        np.asarray(y, dtype=np.float64), target_sr // g, sr // g
+    ).astype(np.float32)
+    return out
 
 
 def frame_rms_db(*, y: np.ndarray, frame: int, hop: int) -> np.ndarray:

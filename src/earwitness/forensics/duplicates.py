@@ -385,10 +385,10 @@ def group_occurrences(matches: list[DuplicateMatch]) -> list[Occurrence]:
         members.sort(key=lambda i: spans[i][0])
         src = members[0]
         for j in members[1:]:
-            m = pair_score.get((min(src, j), max(src, j)))
-            if m is None:
-                cands = [v for k, v in pair_score.items() if j in k]
-                m = max(cands, key=lambda v: v.coherence)
+            found = pair_score.get((min(src, j), max(src, j)))
+            if found is None:  # copy matched only via another copy: best pair involving it
+                found = max((v for k, v in pair_score.items() if j in k), key=lambda v: v.coherence)
+            m = found
             out.append(
                 Occurrence(
                     start_s=spans[j][0],

@@ -90,7 +90,8 @@ def _sides(a: np.ndarray, w: int, pct: float | None) -> tuple[np.ndarray, np.nda
 
 
 def _floor_power_db(b: np.ndarray) -> np.ndarray:
-    return 10 * np.log10(np.sum(10 ** (b / 10), axis=-1) + 1e-14)
+    out: np.ndarray = 10 * np.log10(np.sum(10 ** (b / 10), axis=-1) + 1e-14)
+    return out
 
 
 def _peaks(score: np.ndarray, thr: float, dist: int) -> list[int]:
@@ -196,10 +197,10 @@ def find_edit_points(
     tr = enf.track(x=x1k, hum=hum) if hum is not None else None
     if tr is not None:
         summary["hum"] = {
-            "nominal_hz": hum.nominal_hz,
-            "freq_hz": round(hum.freq_hz, 3),  # type: ignore[union-attr]
-            "snr_db": round(hum.snr_db, 1),
-        }  # type: ignore[union-attr]
+            "nominal_hz": tr.hum.nominal_hz,
+            "freq_hz": round(tr.hum.freq_hz, 3),
+            "snr_db": round(tr.hum.snr_db, 1),
+        }
         summary["signals"] += ["enf_phase_rad", "hum_level_db"]
         jump, amp_b, amp_a = enf.phase_steps(tr=tr, grid_s=t_frames)
         # the band-pass transient and the fit windows need the first/last seconds
@@ -350,7 +351,9 @@ def _refine(
         seg = y[a:b].astype(np.float64)
         k = max(1, sr // 200)
         v = seg[: seg.size // k * k].reshape(-1, k).mean(axis=1)
-        return (a + _step_l2(v) * k) / sr
+        # a 40 ms moving average keeps the step and removes most of the voice (> 25 Hz)
+        v = ndimage.uniform_filter1d(v, size=8, mode="nearest")
+        return (a + _step_l2(v) * k + k // 2) / sr
     # noise floor: robust step on the band that moved most, speech peaks clipped
     lo = max(0, i - int(0.6 / p.hop_s))
     hi = min(bands.shape[0], i + int(0.6 / p.hop_s))

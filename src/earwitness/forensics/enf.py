@@ -44,7 +44,8 @@ def to_enf_rate(*, y: np.ndarray, sr: int) -> np.ndarray:
     from math import gcd
 
     g = gcd(int(sr), ENF_SR)
-    return sps.resample_poly(np.asarray(y, dtype=np.float64), ENF_SR // g, sr // g)
+    out: np.ndarray = sps.resample_poly(np.asarray(y, dtype=np.float64), ENF_SR // g, sr // g)
+    return out
 
 
 def detect_hum(
@@ -127,7 +128,8 @@ def reliable(tr: EnfTrack, *, tol_db: float = 3.0) -> np.ndarray:
 
     med = ndimage.median_filter(coarse, size=81, mode="nearest")
     med = np.repeat(med, step)[: tr.amplitude_db.size]
-    return (np.abs(tr.amplitude_db - med) <= tol_db).astype(np.float64)
+    out: np.ndarray = (np.abs(tr.amplitude_db - med) <= tol_db).astype(np.float64)
+    return out
 
 
 def phase_steps(

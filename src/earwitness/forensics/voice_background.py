@@ -174,6 +174,7 @@ def check_events(
         # noise floor before vs after the event
         fb = vlev[max(0, a - ctx) : a]
         fa = vlev[min(n, b + tail) : min(n, b + tail + ctx)]
+        fb, fa = fb[fb > -100.0], fa[fa > -100.0]  # digital silence is not a floor
         if fb.size > 10 and fa.size > 10:
             lb, la = float(np.percentile(fb, 10)), float(np.percentile(fa, 10))
             moved = abs(la - lb) >= p.floor_change_db

@@ -44,7 +44,10 @@ class ListeningCopyEncoder:
         self.sr = options.sr
         self._buf = io.BytesIO()
         self._container = av.open(self._buf, mode="w", format="mp3")
-        self._stream = self._container.add_stream("libmp3lame", rate=self.sr)
+        # LAME quality 9 (fastest): ample for a listening copy, ~1.5x faster than default
+        self._stream = self._container.add_stream(
+            "libmp3lame", rate=self.sr, options={"compression_level": "9"}
+        )
         self._stream.layout = "mono"
         self._stream.bit_rate = kbps * 1000
         self._resampler = av.AudioResampler(

@@ -101,8 +101,9 @@ def speech_activity(
     A frame is active when its level exceeds the noise floor (the ``floor_percentile`` of frame
     levels) plus a margin, the peak level minus ``below_peak_db``, and ``min_level_dbfs``. The
     margin is ``above_floor_db``, capped at half the floor-to-peak spread for clips without
-    silence (and dropped when the spread is below the margin: then there is no silence). Decisions are smoothed by a moving majority over ``smooth_frames``; gaps shorter
-    than ``bridge_s`` are bridged. This is the classical adaptive-threshold energy detector
+    silence (and dropped when the spread is below the margin: then there is no silence).
+    Decisions are smoothed by a moving majority over ``smooth_frames``; gaps shorter than
+    ``bridge_s`` are bridged. This is the classical adaptive-threshold energy detector
     (Rabiner & Sambur 1975, "An algorithm for determining the endpoints of isolated
     utterances", Bell System Technical Journal 54(2)); it finds sound, not specifically speech,
     which is why the speech stage's segments are preferred when they exist.

@@ -26,7 +26,7 @@ import numpy as np
 from earwitness.decode import load_audio
 from earwitness.errors import EarwitnessError, InputError, NotFoundError
 from earwitness.speakers.embedder import SpeakerEmbedder
-from earwitness.speakers.windows import embed_recording
+from earwitness.speakers.windows import active_speech, embed_recording, normalise_level
 
 if TYPE_CHECKING:
     from earwitness.custody.store import EvidenceStore
@@ -57,7 +57,8 @@ class ReferenceFile:
 
 @dataclass(frozen=True)
 class VoiceEntry:
-    """One reference voice: ``vector`` is the unit mean speaker vector of its files."""
+    """One reference voice: ``vector`` is the unit mean speaker vector of its files' speech,
+    joined (each file level-normalised) and windowed as one recording."""
 
     name: str
     note: str
@@ -171,7 +172,7 @@ class VoiceLibrary:
                 f"a voice named {name!r} is already in the library; remove it first to replace it"
             )
         sr = embedder.sample_rate
-        vecs: list[np.ndarray] = []
+        parts: list[np.ndarray] = []
         speech: list[float] = []
         for f in files:
             p = Path(f)
@@ -179,11 +180,13 @@ class VoiceLibrary:
                 raise InputError(p, "no such file")
             audio = load_audio(p, sr=sr, mono=True, limits=self.store.limits)
             try:
-                vec, speech_s = embed_recording(y=audio.samples, sr=sr, embedder=embedder)
+                active = active_speech(y=audio.samples, sr=sr)
+                parts += [normalise_level(y=active), np.zeros(int(0.15 * sr), np.float32)]
             except ValueError as exc:
                 raise InputError(p, f"no usable speech in this reference file ({exc})") from exc
-            vecs.append(vec)
-            speech.append(speech_s)
+            speech.append(len(active) / sr)
+        # One vector from all files joined, as the calibration's recordings were made.
+        vector, _ = embed_recording(y=np.concatenate(parts), sr=sr, embedder=embedder)
         refs: list[ReferenceFile] = []
         for f, s in zip(files, speech, strict=True):
             out = self.store.ingest(f, source=f"voice reference: {name}")
@@ -194,8 +197,6 @@ class VoiceLibrary:
                     name=Path(f).name, sha256=out.item.sha256, item_id=out.item.id, speech_s=s
                 )
             )
-        w = np.asarray(speech, dtype=np.float64)
-        m = (np.stack(vecs).astype(np.float64) * w[:, None]).sum(axis=0)
         entry = VoiceEntry(
             name=name,
             note=note,
@@ -203,7 +204,7 @@ class VoiceLibrary:
             embedder=embedder.name,
             embedder_version=embedder.version,
             files=tuple(refs),
-            vector=(m / np.linalg.norm(m)).astype(np.float32),
+            vector=vector,
         )
         with self._locked():
             voices = self._read()

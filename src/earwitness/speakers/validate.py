@@ -28,7 +28,7 @@ from earwitness.speakers.calibration import (
     tippett_png,
 )
 from earwitness.speakers.embedder import SpeakerEmbedder
-from earwitness.speakers.windows import embed_recording
+from earwitness.speakers.windows import embed_recording, normalise_level
 
 AUDIO_EXT = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".amr", ".webm"}
 GAP_S = 0.15
@@ -91,15 +91,16 @@ def group_recordings(
 
 
 def embed_group(paths: Sequence[Path], *, embedder: SpeakerEmbedder) -> tuple[np.ndarray, float]:
-    """Concatenate the files (level-normalised, ``GAP_S`` apart) and embed the result."""
+    """Join the files (level-normalised, ``GAP_S`` apart) and embed them as one recording;
+    the voice library builds its reference vectors the same way."""
     sr = embedder.sample_rate
     parts: list[np.ndarray] = []
     for p in paths:
         y = load_audio(p, sr=sr, mono=True).samples
-        rms = float(np.sqrt(np.mean(np.asarray(y, np.float64) ** 2))) if len(y) else 0.0
-        if rms <= 0:
-            raise InputError(p, "silent file")
-        parts += [y * np.float32(0.05 / rms), np.zeros(int(GAP_S * sr), np.float32)]
+        try:
+            parts += [normalise_level(y=y), np.zeros(int(GAP_S * sr), np.float32)]
+        except ValueError as exc:
+            raise InputError(p, "silent file") from exc
     try:
         return embed_recording(y=np.concatenate(parts), sr=sr, embedder=embedder)
     except ValueError as exc:

@@ -144,6 +144,32 @@ def mean_vector(vectors: np.ndarray) -> np.ndarray:
     return out
 
 
+def active_speech(
+    *, y: np.ndarray, sr: int, activity_params: ActivityParams | None = None
+) -> np.ndarray:
+    """The active stretches of ``y`` (:func:`speech_activity`) joined end to end, as
+    Resemblyzer's preprocessing trims long silences. A short clip without measurable silence
+    is kept whole. Raises ``ValueError`` when nothing is above the noise floor."""
+    segs = speech_activity(y=y, sr=sr, params=activity_params)
+    if not segs and len(y):
+        # A clip trimmed tightly around one short word has no floor to measure against.
+        level = 10 * np.log10(float(np.mean(np.asarray(y, np.float64) ** 2)) + 1e-12)
+        if level > (activity_params or ActivityParams()).min_level_dbfs:
+            segs = [(0.0, len(y) / sr)]
+    if not segs:
+        raise ValueError("no sound above the noise floor")
+    return np.concatenate([y[int(s * sr) : int(e * sr)] for s, e in segs])
+
+
+def normalise_level(*, y: np.ndarray, rms: float = 0.05) -> np.ndarray:
+    """Scale ``y`` to the given RMS (so clips recorded at different levels weigh alike)."""
+    cur = float(np.sqrt(np.mean(np.asarray(y, np.float64) ** 2))) if len(y) else 0.0
+    if cur <= 0:
+        raise ValueError("silent")
+    out: np.ndarray = (np.asarray(y, np.float32) * np.float32(rms / cur)).astype(np.float32)
+    return out
+
+
 def embed_recording(
     *,
     y: np.ndarray,
@@ -154,20 +180,13 @@ def embed_recording(
 ) -> tuple[np.ndarray, float]:
     """One speaker vector for a single-talker recording, and the seconds of speech it used.
 
-    The active stretches (:func:`speech_activity`) are concatenated, as Resemblyzer's
-    preprocessing trims long silences, then windowed every ``hop_s`` and the window vectors
-    averaged (Wan et al. 2018). A short clip without measurable silence is used whole.
+    The active speech (:func:`active_speech`) is windowed every ``hop_s`` and the window
+    vectors averaged (Wan et al. 2018). Several reference clips of one voice should be joined
+    (level-normalised) into one ``y`` rather than embedded one by one and averaged: the
+    calibration was fitted on joined clips, and sub-window clips embed poorly on their own.
     Raises ``ValueError`` when no speech is found.
     """
-    segs = speech_activity(y=y, sr=sr, params=activity_params)
-    if not segs and len(y):
-        # A clip trimmed tightly around one short word has no floor to measure against.
-        level = 10 * np.log10(float(np.mean(np.asarray(y, np.float64) ** 2)) + 1e-12)
-        if level > (activity_params or ActivityParams()).min_level_dbfs:
-            segs = [(0.0, len(y) / sr)]
-    if not segs:
-        raise ValueError("no sound above the noise floor")
-    speech = np.concatenate([y[int(s * sr) : int(e * sr)] for s, e in segs])
+    speech = active_speech(y=y, sr=sr, activity_params=activity_params)
     we = embed_windows_stream(
         chunks=[speech],
         sr=sr,

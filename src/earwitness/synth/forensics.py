@@ -41,7 +41,8 @@ def gunshot(*, sr: int, rng: np.random.Generator, duration_s: float = 0.5) -> np
     thump = np.sin(2 * np.pi * rng.uniform(50, 90) * t) * np.exp(-t / 0.08)
     y = burst + 0.8 * thump
     y[: int(0.002 * sr)] *= np.linspace(0, 1, int(0.002 * sr))
-    return (0.9 * y / (np.max(np.abs(y)) + 1e-12)).astype(np.float32)
+    out: np.ndarray = (0.9 * y / (np.max(np.abs(y)) + 1e-12)).astype(np.float32)
+    return out
 
 
 def word(
@@ -77,7 +78,8 @@ def word(
             out += sps.lfilter(b, a, src)
     env = np.sin(np.pi * np.arange(n) / n) ** 0.6
     y = out * env
-    return (0.3 * y / (np.max(np.abs(y)) + 1e-12)).astype(np.float32)
+    res: np.ndarray = (0.3 * y / (np.max(np.abs(y)) + 1e-12)).astype(np.float32)
+    return res
 
 
 def rhythmic_noise(
@@ -91,7 +93,8 @@ def rhythmic_noise(
     env = np.exp(-np.arange(p) / (0.12 * sr))
     for s in range(0, n - p, p):
         y[s : s + p] += sps.lfilter(b, a, rng.standard_normal(p)) * env
-    return (amp * y / (np.max(np.abs(y)) + 1e-12)).astype(np.float32)
+    out: np.ndarray = (amp * y / (np.max(np.abs(y)) + 1e-12)).astype(np.float32)
+    return out
 
 
 def hum(
@@ -111,7 +114,9 @@ def hum(
         np.arange(n) / sr, np.arange(steps.size), np.cumsum(steps) / np.sqrt(steps.size)
     )
     phase = 2 * np.pi * np.cumsum(f) / sr + rng.uniform(0, 2 * np.pi)
-    y = sum(np.sin(k * phase) / k for k in range(1, harmonics + 1))
+    y = np.zeros(n)
+    for k in range(1, harmonics + 1):
+        y += np.sin(k * phase) / k
     return (amp * y).astype(np.float32)
 
 
@@ -124,7 +129,8 @@ def reverberate(
     ir = rng.standard_normal(n) * 10 ** (-3 * t / rt60_s)
     ir /= np.sqrt(np.sum(ir**2)) + 1e-12
     w = sps.fftconvolve(y, ir)[: y.size]
-    return ((1 - wet) * y + wet * w).astype(np.float32)
+    out: np.ndarray = ((1 - wet) * y + wet * w).astype(np.float32)
+    return out
 
 
 def paste(
@@ -189,7 +195,8 @@ def speech_bed(
         t += w.size / sr + rng.uniform(0.05, 0.4)
     # a recording chain high-passes at ~20 Hz (microphone and ADC coupling)
     sos = sps.butter(2, 20.0, "highpass", fs=sr, output="sos")
-    return sps.sosfilt(sos, y).astype(np.float32)
+    out: np.ndarray = sps.sosfilt(sos, y).astype(np.float32)
+    return out
 
 
 def splice(
