@@ -52,7 +52,7 @@ SR = 16000
 
 
 def programme(seconds: float, rng: np.random.Generator) -> np.ndarray:
-    """Real speech from the corpus separated by quiet noise, about ``seconds`` long.
+    """Real speech from the corpus separated by quiet noise, at least ``seconds`` long.
 
     jfk, hotwords and the diarization clip once each, then sequences of six FSDD digits. No
     clip repeats: repeated text inside a 30 s window makes Whisper's compression-ratio check
@@ -79,7 +79,8 @@ def programme(seconds: float, rng: np.random.Generator) -> np.ndarray:
         gap = rng.standard_normal(int(rng.uniform(0.5, 3.0) * SR)) * 0.002
         out += [gap.astype(np.float32), clip.astype(np.float32)]
         total += gap.shape[0] + clip.shape[0]
-    return np.concatenate(out)[: int(seconds * SR)]
+    out.append((rng.standard_normal(SR) * 0.002).astype(np.float32))  # no word cut at the end
+    return np.concatenate(out)
 
 
 def run_direct(model: Any, path: Path, threads: int) -> tuple[str, float, float]:
@@ -87,7 +88,9 @@ def run_direct(model: Any, path: Path, threads: int) -> tuple[str, float, float]
 
     c0, t0 = time.process_time(), time.perf_counter()
     audio = decode_audio(str(path), sampling_rate=SR)
-    segments, _ = model.transcribe(audio, beam_size=5, word_timestamps=True, vad_filter=True)
+    segments, _ = model.transcribe(
+        audio, beam_size=5, word_timestamps=True, vad_filter=True, temperature=0.0
+    )
     text = " ".join(s.text.strip() for s in segments)
     return text, time.perf_counter() - t0, time.process_time() - c0
 
@@ -100,7 +103,9 @@ def run_stage(path: Path, model_dir: str, threads: int) -> tuple[str, float, flo
         sha256="0" * 64,
         item_id="bench",
         options=AnalyzeOptions(
-            asr_model=model_dir, translate=False, extra={"speech": {"cpu_threads": threads}}
+            asr_model=model_dir,
+            translate=False,
+            extra={"speech": {"cpu_threads": threads, "temperatures": [0.0]}},
         ),
     )
     result = SpeechStage().run(ctx)
@@ -220,7 +225,8 @@ def render(
         "The programme: corpus speech (jfk, hotwords, stereo_diarization mixed down, FSDD digit "
         "sequences) separated by 0.5-3 s of quiet noise, 16 kHz FLAC. *Direct*: "
         "`faster_whisper.decode_audio` + `WhisperModel.transcribe(vad_filter=True, "
-        "word_timestamps=True, beam_size=5)`. *Stage*: the earwitness `speech` stage "
+        "word_timestamps=True, beam_size=5, temperature=0.0)` (temperature fallback off on "
+        "both sides so that both decode deterministically). *Stage*: the earwitness `speech` stage "
         "(decode, VAD for findings and windows, same decoding, findings, watchlist, SRT/VTT; "
         "translation off). Median of the repeats; RTF = wall processing time / audio duration "
         "(lower is faster). CPU = process CPU time over all threads, which is less disturbed "

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from earwitness.decode import probe
+from earwitness.findings import load_error_rates
 from earwitness.forensics import stages as fx
 from earwitness.forensics.dsp import resample
 from earwitness.pipeline.context import AnalysisContext
@@ -77,6 +78,36 @@ def bench(path: Path, repeat: int) -> dict[str, float]:
     return best
 
 
+def validation_section() -> list[str]:
+    """The accuracy figures, copied from the calibration files the validation run wrote."""
+    out = [
+        "# Forensic detectors: accuracy",
+        "",
+        "Copied from `src/earwitness/calibration/<stage>.json`, written by "
+        "`nice .venv/bin/python benchmarks/validate_forensics.py` (thresholds chosen on a "
+        "calibration half, figures measured on the held-out half).",
+        "",
+    ]
+    for name in ("duplicated_segments", "edit_points", "compression", "voice_background"):
+        rates = load_error_rates(name)
+        if rates is None:
+            out += [f"## {name}", "", "Not measured yet.", ""]
+            continue
+        out += [
+            f"## {name}",
+            "",
+            rates.summary,
+            "",
+            f"Measured {rates.measured_at} by `{rates.produced_by}`. Data: {rates.dataset}",
+            "",
+            "| figure | value |",
+            "|---|---:|",
+        ]
+        out += [f"| {k} | {v:.4g} |" for k, v in rates.figures.items()]
+        out.append("")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--minutes", type=float, default=10.0)
@@ -123,6 +154,7 @@ def main() -> None:
         "Target: all four stages together at 50x real time or faster (decode excluded: "
         "it is shared with every other stage through the context's cache)."
     )
+    lines += ["", *validation_section()]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

@@ -129,3 +129,30 @@ def test_detected_event_validates() -> None:
 def test_builtins_without_tagger() -> None:
     assert builtin_detectors().names() == ["dsp_impulsive", "dsp_sustained", "dsp_music"]
     assert tagger_config({}) is None
+
+
+def test_chunked_analysis_matches_whole_file(tmp_path: Path, rng: np.random.Generator) -> None:
+    bed = noise(duration_s=14.0, sr=SR, rng=rng, amp=0.001, color="pink") + babble(
+        duration_s=14.0, sr=SR, rng=rng, amp=0.1
+    )
+    b = burst(sr=SR, rng=rng, n_shots=5, interval_s=0.12)
+    y = place(background=bed, event=b.samples, at_s=4.7, sr=SR, snr_db=12)  # spans 5.0 s
+    path = tmp_path / "long.flac"
+    encode_file(path, y, sr=SR, codec="flac")
+
+    def summary(stage: AcousticEventsStage) -> list[tuple[str, float, int]]:
+        res = stage.run(_ctx(path))
+        return [
+            (f.label, round(f.start_s, 2), int(f.details.get("shot_count", 0)))
+            for f in res.findings
+        ]
+
+    whole = summary(AcousticEventsStage())
+    chunked = summary(AcousticEventsStage(chunk_s=5.0, overlap_s=3.0))
+    assert chunked == whole
+    assert ("gunfire", 4.7, 5) in whole
+
+
+def test_bad_chunking_is_rejected() -> None:
+    with pytest.raises(ValueError):
+        AcousticEventsStage(chunk_s=0.0)

@@ -61,6 +61,7 @@ def test_ingest_hook_indexes_and_stage_reports_segment(
     # the query span maps onto the reference span at the reported speed
     assert abs((f.details["ref_start_s"] - f.start_s) - (5.0 - 10.0)) < 0.1
     assert all(g.details["item_id"] != new.id for g in findings)
+    assert len(findings) == 1, "one reused segment, one finding"
 
 
 def test_remove_is_audited_and_rebuild_restores(

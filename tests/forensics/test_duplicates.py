@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import signal as sps
 
+from earwitness.decode import load_audio
 from earwitness.forensics.duplicates import (
     DuplicateMatch,
     DuplicateParams,
@@ -107,3 +110,15 @@ def test_params_are_frozen() -> None:
     p = DuplicateParams()
     with pytest.raises(AttributeError):
         p.coherence_threshold = 0.1  # type: ignore[misc]
+
+
+def test_repeated_phrase_in_real_speech(corpus: Path) -> None:
+    """JFK's speech: untouched gives nothing; a phrase copied elsewhere is found."""
+    y = load_audio(corpus / "jfk.flac", sr=SR).samples
+    assert group_occurrences(find_duplicates(y=y, sr=SR)) == []
+    edited = y.copy()
+    a, b, n = int(1.0 * SR), int(7.0 * SR), int(1.2 * SR)
+    edited[b : b + n] = y[a : a + n]
+    occ = group_occurrences(find_duplicates(y=edited, sr=SR))
+    assert len(occ) == 1
+    assert abs(occ[0].start_s - occ[0].source_start_s - 6.0) < 0.01

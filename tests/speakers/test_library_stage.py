@@ -224,3 +224,20 @@ def test_cli_add_list_remove(
     bad.write_bytes(b"RIFF....garbage")
     assert main(["voices", "add", "x", str(bad), "--embedder", BandEmbedder.name, *st]) == 1
     assert "bad.wav" in capsys.readouterr().err
+
+
+def test_cli_index_profiles_the_archive(
+    tmp_path: Path,
+    rng: np.random.Generator,
+    band_embedder: BandEmbedder,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    st = ["--store", str(tmp_path / "cli-store")]
+    with EvidenceStore.open(tmp_path / "cli-store") as store:
+        store.ingest(conversation(tmp_path, rng))
+        store.ingest(write(tmp_path / "silent.flac", np.zeros(2 * SR, np.float32)))
+    assert main(["voices", "index", "--embedder", BandEmbedder.name, "--json", *st]) == 0
+    done = {d["item_id"]: d for d in json.loads(capsys.readouterr().out)}
+    assert sorted(d["speakers"] for d in done.values()) == [0, 2]
+    assert main(["voices", "index", "--embedder", BandEmbedder.name, "--json", *st]) == 0
+    assert json.loads(capsys.readouterr().out) == []  # cached: nothing to do

@@ -154,3 +154,49 @@ def test_backend_registry_is_explicit() -> None:
         reg.get("whisper.cpp")
     with pytest.raises(TypeError):
         reg.register(object())  # type: ignore[arg-type]
+
+
+def test_word_alignment_crash_falls_back_to_segment_times() -> None:
+    """faster-whisper 1.2 can raise IndexError in find_alignment; the block is decoded again
+    without word timestamps and the problem is noted, not fatal."""
+    from types import SimpleNamespace
+
+    from earwitness.speech.faster_whisper_backend import FasterWhisperModel
+
+    class BrokenAlignment:
+        def transcribe(self, audio: np.ndarray, *, word_timestamps: bool, **kw: object):  # type: ignore[no-untyped-def]
+            def gen():  # type: ignore[no-untyped-def]
+                if word_timestamps:
+                    raise IndexError("boolean index did not match indexed array")
+                yield SimpleNamespace(
+                    start=0.0,
+                    end=1.0,
+                    text=" hello",
+                    words=None,
+                    avg_logprob=-0.2,
+                    no_speech_prob=0.01,
+                    compression_ratio=1.1,
+                    temperature=0.0,
+                )
+
+            info = SimpleNamespace(
+                language="ar",
+                language_probability=0.9,
+                all_language_probs=[("ar", 0.9), ("fa", 0.05)],
+            )
+            return gen(), info
+
+    info = ModelInfo(name="fake", path="/fake", sha256="0" * 64, multilingual=True)
+    model = FasterWhisperModel(info, BrokenAlignment(), 1)
+    audio = np.zeros(5 * SR, np.float32)
+    blocks = plan_blocks(
+        speech=[(2 * SR, 3 * SR)], probs=np.zeros(200, np.float32), block_samples=60 * SR
+    )
+    transcript, _ = transcribe_blocks(
+        model=model, chunks=[audio], blocks=blocks, options=TranscriptionOptions()
+    )
+    (seg,) = transcript.segments
+    assert (seg.start, seg.end, seg.text, seg.words) == (2.0, 3.0, "hello", ())
+    assert transcript.language == "ar" and transcript.language_top[0] == ("ar", 0.9)
+    assert len(transcript.notes) == 1 and "word timestamps unavailable" in transcript.notes[0]
+    assert transcript.notes[0].startswith("2.0-3.0 s (transcribe)")

@@ -58,6 +58,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="compute speaker profiles of archive items for recurrence search",
     )
     ix.add_argument("--force", action="store_true", help="recompute cached profiles too")
+    ix.add_argument("--embedder", default=DEFAULT_EMBEDDER, help=argparse.SUPPRESS)
     ix.add_argument("--json", action="store_true")
     ix.set_defaults(func=run_index)
 
@@ -139,7 +140,7 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    embedder = get_embedder()
+    embedder = get_embedder(args.embedder)
     done: list[dict[str, Any]] = []
     with EvidenceStore.open(store_dir(args.store)) as store:
         cache = SpeakerCache(store, embedder)

@@ -12,8 +12,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
 
 from earwitness.events.base import DetectedEvent, DetectorRegistry, resolve
 from earwitness.events.features import compute_features
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
 CALIBRATION = "acoustic_events_dsp"
 TAGGER_ENV = "EARWITNESS_EVENT_TAGGER"
 COPY_THRESHOLD = 0.9
+CHUNK_S = 600.0  # analyse long recordings in 10-minute pieces (bounded memory)
+OVERLAP_S = 15.0
 
 
 def calibrated_params() -> tuple[ImpulsiveParams, SustainedParams, MusicParams]:
@@ -75,6 +80,34 @@ def tagger_config(options: Mapping[str, Any]) -> TaggerConfig | None:
     return TaggerConfig.from_mapping(raw)
 
 
+def detect_chunked(
+    *, registry: DetectorRegistry, y: np.ndarray, sr: int, chunk_s: float, overlap_s: float
+) -> list[DetectedEvent]:
+    """Run every detector on ``chunk_s`` pieces of ``y`` (each analysed with ``overlap_s`` of
+    context on both sides, so features stay bounded in memory for long recordings), shift the
+    event times back, keep each event in the chunk where it starts, then :func:`resolve`."""
+    n = y.size
+    step = max(1, int(chunk_s * sr))
+    ov = int(overlap_s * sr)
+    out: list[DetectedEvent] = []
+    for a in range(0, max(n, 1), step):
+        b = min(n, a + step)
+        lo, hi = max(0, a - ov), min(n, b + ov)
+        feats = compute_features(y=y[lo:hi], sr=sr)
+        off = lo / sr
+        for det in registry:
+            for ev in det.detect(feats=feats):
+                start = ev.start_s + off
+                last = b >= n
+                if not (a / sr <= start < b / sr or (last and start >= a / sr)):
+                    continue
+                details = dict(ev.details)
+                if "shot_times_s" in details:
+                    details["shot_times_s"] = [round(t + off, 4) for t in details["shot_times_s"]]
+                out.append(replace(ev, start_s=start, end_s=ev.end_s + off, details=details))
+    return resolve(out)
+
+
 def _links(ev: DetectedEvent, dup: list[Finding]) -> list[dict[str, Any]]:
     out = []
     for i, f in enumerate(dup):
@@ -96,8 +129,18 @@ class AcousticEventsStage:
     )
     requires: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, registry: DetectorRegistry | None = None) -> None:
+    def __init__(
+        self,
+        registry: DetectorRegistry | None = None,
+        *,
+        chunk_s: float = CHUNK_S,
+        overlap_s: float = OVERLAP_S,
+    ) -> None:
+        if chunk_s <= 0 or overlap_s < 0:
+            raise ValueError("chunk_s must be > 0 and overlap_s >= 0")
         self._registry = registry
+        self.chunk_s = chunk_s
+        self.overlap_s = overlap_s
 
     def _detectors(self, ctx: AnalysisContext | None) -> DetectorRegistry:
         if self._registry is not None:
@@ -111,6 +154,8 @@ class AcousticEventsStage:
             "detectors": {d.name: {"layer": d.layer, **dict(d.params())} for d in reg},
             "copy_threshold_ncc": COPY_THRESHOLD,
             "analysis_rate_hz": 16000,
+            "chunk_s": self.chunk_s,
+            "chunk_overlap_s": self.overlap_s,
         }
 
     def enabled(self, ctx: AnalysisContext) -> str | None:
@@ -121,11 +166,11 @@ class AcousticEventsStage:
     def run(self, ctx: AnalysisContext) -> StageResult:
         reg = self._detectors(ctx)
         audio = ctx.audio(sr=16000, mono=True)
-        feats = compute_features(y=audio.samples, sr=audio.sr)
-        events: list[DetectedEvent] = []
-        for det in reg:
-            events.extend(det.detect(feats=feats))
-        events = resolve(events)
+        y = np.asarray(audio.samples, dtype=np.float32)
+        events = detect_chunked(
+            registry=reg, y=y, sr=audio.sr, chunk_s=self.chunk_s, overlap_s=self.overlap_s
+        )
+        duration = audio.duration_s
         dup_result = ctx.results.get("duplicated_segments")
         dup = (
             [f for f in dup_result.findings if f.kind == "duplicated_segment"]
@@ -145,7 +190,7 @@ class AcousticEventsStage:
                 times = list(details["shot_times_s"])
                 if len(times) > 1:
                     sim = shot_similarity(
-                        y=feats.y, sr=feats.sr, shot_times_s=times, threshold=COPY_THRESHOLD
+                        y=y, sr=audio.sr, shot_times_s=times, threshold=COPY_THRESHOLD
                     )
                     details["shot_ncc"] = list(sim.ncc)
                     details["copies"] = [list(c) for c in sim.copies]
@@ -182,7 +227,7 @@ class AcousticEventsStage:
                 Finding(
                     kind="acoustic_event",
                     start_s=ev.start_s,
-                    end_s=min(max(ev.end_s, ev.start_s), max(feats.duration_s, ev.start_s)),
+                    end_s=min(max(ev.end_s, ev.start_s), max(duration, ev.start_s)),
                     score=ev.score,
                     label=ev.label,
                     details=details,

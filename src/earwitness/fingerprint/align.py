@@ -150,6 +150,7 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
     found: list[Alignment] = []
     tried = 0
     by_item: dict[int, np.ndarray] = {}
+    used = np.zeros(hits.size, dtype=bool)  # hits already explained by a stronger line
     max_gap = p.max_gap_s / frame_s
     for _count, item, s_c, center_f in cands:
         if tried >= p.max_candidates:
@@ -160,6 +161,9 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
             _, first = np.unique(hits.q_t[r] * 4_194_304.0 + hits.ref_t[r], return_index=True)
             by_item[item] = r[np.sort(first)]
         rows = by_item[item]
+        rows = rows[~used[rows]]
+        if rows.size < p.min_hits:
+            continue
         q_t, ref_t = hits.q_t[rows], hits.ref_t[rows]
         mid = float(np.median(q_t))
         if any(
@@ -191,6 +195,7 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
             n_anchor = int(np.unique(rq).size)
             if n_anchor < p.min_hits:
                 continue
+            used[run] = True
             found.append(
                 Alignment(
                     item=item,

@@ -10,7 +10,8 @@ A. Wang, "An industrial-strength audio search algorithm", ISMIR 2003:
    so a change of pitch or playback speed is a *shift* along the frequency axis;
 2. local maxima of that spectrogram are picked, and the strongest few per half second kept
    (gain-invariant: only the ranking of log powers matters);
-3. each peak (anchor) is combined with pairs of the next ``fan_out`` peaks into triplets. A
+3. each peak (anchor) is combined with later peaks in two successive time zones into
+   triplets. A
    triplet is hashed by quantities that a speed change (resampling), a tempo change with pitch
    kept, or a pitch shift leave (nearly) unchanged: the two log-frequency differences, the
    ratio of its time intervals, plus a coarse anchor band and a coarse log-duration. The last
@@ -105,6 +106,7 @@ class Triplets:
     feats: np.ndarray  # float64 (n, 8): f1, d12, d23, ratio, logdt, p1-p2, p2-p3, p1-p3
     n_frames: int
     params: FingerprintParams
+    strength: np.ndarray | None = None  # float32: weakest peak prominence of the triplet (dB)
 
 
 def _log_filterbank(params: FingerprintParams) -> np.ndarray:
@@ -307,6 +309,7 @@ def triplets_from_peaks(*, peaks: Peaks, n_frames: int, params: FingerprintParam
         feats=feats,
         n_frames=n_frames,
         params=params,
+        strength=np.minimum(np.minimum(pw[i], pw[j]), pw[m]).astype(np.float32),
     )
 
 

@@ -84,7 +84,12 @@ class ArchiveIndex(Protocol):
     def total_duration_s(self) -> float: ...
 
     def lookup(
-        self, hashes: np.ndarray, *, max_postings: int, max_hits: int = ...
+        self,
+        hashes: np.ndarray,
+        *,
+        max_postings: int,
+        max_hits: int = ...,
+        priority: np.ndarray | None = ...,
     ) -> IndexHits: ...
 
     def postings(self, item_id: str) -> tuple[np.ndarray, np.ndarray]: ...
@@ -337,7 +342,12 @@ class EmbeddedIndex:
         return float(sum(v["duration_s"] for v in self._manifest()["items"].values()))
 
     def lookup(
-        self, hashes: np.ndarray, *, max_postings: int, max_hits: int = 1 << 62
+        self,
+        hashes: np.ndarray,
+        *,
+        max_postings: int,
+        max_hits: int = 1 << 62,
+        priority: np.ndarray | None = None,
     ) -> IndexHits:
         """Postings equal to ``hashes``, mapped to (item number, item-local frame).
 
@@ -352,7 +362,9 @@ class EmbeddedIndex:
                 total = np.zeros(hashes.size, np.int64)
                 for _, n in spans:
                     total += n
-                keep = budget_mask(total, max_postings=max_postings, max_hits=max_hits)
+                keep = budget_mask(
+                    total, max_postings=max_postings, max_hits=max_hits, priority=priority
+                )
                 rows_l: list[np.ndarray] = []
                 pos_l: list[np.ndarray] = []
                 for (_, _, p), (lo, n) in zip(segs, spans, strict=True):

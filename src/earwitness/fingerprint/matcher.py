@@ -153,7 +153,10 @@ def match_fingerprint(
         if query.hashes.size
         else (np.zeros(0, np.uint32), np.zeros(0, np.int64))
     )
-    found = index.lookup(hashes, max_postings=p.max_postings, max_hits=p.max_hits)
+    priority = query.strength[trip_row] if query.strength is not None else None
+    found = index.lookup(
+        hashes, max_postings=p.max_postings, max_hits=p.max_hits, priority=priority
+    )
     tr = trip_row[found.rows]
     keep = np.ones(tr.size, dtype=bool)
     if exclude:

@@ -52,14 +52,26 @@ def gather(*, values: np.ndarray, lo: np.ndarray, n: np.ndarray) -> tuple[np.nda
     return rows, np.asarray(values[starts + np.arange(total)])
 
 
-def budget_mask(counts: np.ndarray, *, max_postings: int, max_hits: int) -> np.ndarray:
-    """Which query hashes to look up: rarest first, skipping stop-listed (too frequent)
-    hashes, until ``max_hits`` postings would be gathered (IDF-like selection: rare hashes
-    carry the most evidence and cost the least)."""
+def budget_mask(
+    counts: np.ndarray,
+    *,
+    max_postings: int,
+    max_hits: int,
+    priority: np.ndarray | None = None,
+    priority_scale: float = 6.0,
+) -> np.ndarray:
+    """Which query hashes to look up, skipping stop-listed (too frequent) hashes, until
+    ``max_hits`` postings would be gathered. Cheapest evidence first: hashes are ranked by
+    ``log(count) - priority / priority_scale`` (IDF-like: rare hashes carry the most evidence
+    and cost the least; ``priority`` = the strength of the query triplet in dB, since strong
+    peaks are the ones that survived noise)."""
     ok = (counts > 0) & (counts <= max_postings)
     if int(counts[ok].sum()) <= max_hits:
         return ok
-    order = np.argsort(np.where(ok, counts, np.iinfo(np.int64).max), kind="stable")
+    cost = np.log(np.maximum(counts, 1)).astype(np.float64)
+    if priority is not None:
+        cost -= np.asarray(priority, dtype=np.float64) / priority_scale
+    order = np.argsort(np.where(ok, cost, np.inf), kind="stable")
     csum = np.cumsum(np.where(ok, counts, 0)[order])
     keep = np.zeros(counts.size, dtype=bool)
     keep[order[csum <= max_hits]] = True

@@ -46,6 +46,7 @@ def self_match(
     min_landmarks: int = 5,
     max_speed_change: float = 0.0,
     params: FingerprintParams | None = None,
+    max_group: int = 256,
 ) -> list[SelfMatch]:
     """Find spans of mono ``y`` that recur later in ``y`` (best first).
 
@@ -62,9 +63,13 @@ def self_match(
     counts = np.diff(np.r_[starts, h.size])
     ii: list[np.ndarray] = []
     jj: list[np.ndarray] = []
-    max_run = int(min(counts.max(), 64))
+    # All pairs inside each group of equal hashes; groups larger than ``max_group`` are
+    # stop-listed (too common to be evidence, and quadratic in cost).
+    size = np.repeat(counts, counts)
+    max_run = int(min(counts.max(), max_group))
     for d in range(1, max_run):
-        a = np.flatnonzero(np.r_[h[d:] == h[:-d], np.zeros(d, bool)])
+        same = np.r_[(h[d:] == h[:-d]) & (size[d:] <= max_group), np.zeros(d, bool)]
+        a = np.flatnonzero(same)
         ii.append(order[a])
         jj.append(order[a + d])
     if not ii:

@@ -27,6 +27,7 @@ class BlockInfo:
     language: str
     language_probability: float
     language_top: tuple[tuple[str, float], ...] = ()
+    note: str | None = None  # e.g. word timestamps unavailable for this block, and why
 
 
 @runtime_checkable

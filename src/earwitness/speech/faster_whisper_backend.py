@@ -54,26 +54,41 @@ class FasterWhisperModel:
             return BlockInfo(language or "", 0.0), iter(())
         joined = np.concatenate([audio[c["start"] : c["end"]] for c in chunks])
         joined = np.ascontiguousarray(joined, dtype=np.float32)
-        segments, info = self._whisper.transcribe(
-            joined,
-            language=language,
-            task=task,
-            beam_size=options.beam_size,
-            best_of=options.best_of,
-            patience=options.patience,
-            temperature=list(options.temperatures),
-            compression_ratio_threshold=options.compression_ratio_threshold,
-            log_prob_threshold=options.log_prob_threshold,
-            no_speech_threshold=options.no_speech_threshold,
-            condition_on_previous_text=options.condition_on_previous_text,
-            initial_prompt=initial_prompt,
-            word_timestamps=options.word_timestamps,
-            vad_filter=False,
-        )
+
+        def run(word_timestamps: bool) -> tuple[Any, list[Segment]]:
+            segments, info = self._whisper.transcribe(
+                joined,
+                language=language,
+                task=task,
+                beam_size=options.beam_size,
+                best_of=options.best_of,
+                patience=options.patience,
+                temperature=list(options.temperatures),
+                compression_ratio_threshold=options.compression_ratio_threshold,
+                log_prob_threshold=options.log_prob_threshold,
+                no_speech_threshold=options.no_speech_threshold,
+                condition_on_previous_text=options.condition_on_previous_text,
+                initial_prompt=initial_prompt,
+                word_timestamps=word_timestamps,
+                vad_filter=False,
+            )
+            restored = restore_speech_timestamps(segments, chunks, SAMPLE_RATE)
+            return info, [_convert(s) for s in restored]
+
+        note = None
+        try:
+            info, segs = run(options.word_timestamps)
+        except IndexError as exc:
+            # faster-whisper 1.2 crashes in find_alignment when CTranslate2 returns an empty
+            # alignment (SYSTRAN/faster-whisper#1342, PR #1460). Decode the block again
+            # without word timestamps rather than lose it.
+            if not options.word_timestamps:
+                raise
+            info, segs = run(False)
+            note = f"word timestamps unavailable (faster-whisper alignment error: {exc})"
         top = tuple((str(lang), float(p)) for lang, p in (info.all_language_probs or [])[:5])
-        block_info = BlockInfo(str(info.language), float(info.language_probability), top)
-        restored = restore_speech_timestamps(segments, chunks, SAMPLE_RATE)
-        return block_info, (_convert(s) for s in restored)
+        block_info = BlockInfo(str(info.language), float(info.language_probability), top, note=note)
+        return block_info, iter(segs)
 
 
 def _convert(seg: Any) -> Segment:

@@ -139,6 +139,7 @@ class Transcript:
     options: TranscriptionOptions
     language_top: tuple[tuple[str, float], ...] = ()
     cpu_threads: int = 0
+    notes: tuple[str, ...] = ()  # problems met while decoding, with the times they concern
 
     @property
     def text(self) -> str:

@@ -205,6 +205,10 @@ class SpeechStage:
             translation_text=translation.text if translation else None,
             watchlist_terms=list(dict.fromkeys(terms)),
         )
+        notes = transcript.notes + (translation.notes if translation else ())
+        if notes:
+            summary["decoding_notes"] = list(notes)
+            limitations = (*limitations, *notes)
         if not transcript.segments:
             summary["message"] = "speech activity was detected but the model decoded no text"
         artifacts = {

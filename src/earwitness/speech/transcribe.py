@@ -92,6 +92,7 @@ def block_audio(
 @dataclass(frozen=True)
 class _Acc:
     segments: list[Segment]
+    notes: list[str]
     language: str
     language_probability: float
     language_top: tuple[tuple[str, float], ...]
@@ -113,59 +114,49 @@ def transcribe_blocks(
     tasks: dict[str, _Acc] = {}
     language = options.language
     do_translate: bool | None = None
-    for block, audio in block_audio(chunks, blocks):
+
+    def decode(task: str, block: Block, audio: np.ndarray) -> str:
         speech = [(s - block.start, e - block.start) for s, e in block.speech]
         offset = block.start / SAMPLE_RATE
-        wanted = ["transcribe"] + (["translate"] if do_translate else [])
-        for task in wanted:
-            acc = tasks.get(task)
-            prompt = None
-            if options.condition_on_previous_text and acc and acc.segments:
-                prompt = acc.segments[-1].text
-            info, segs = model.transcribe(
-                audio,
-                speech=speech,
-                task=task,
-                language=language,
-                initial_prompt=prompt,
-                options=options,
-            )
-            if acc is None:
-                acc = _Acc([], info.language, info.language_probability, info.language_top)
-                tasks[task] = acc
-            for seg in segs:
-                shifted = _shift(seg, offset)
-                acc.segments.append(shifted)
-                if on_segment:
-                    on_segment(task, shifted)
-            if task == "transcribe" and language is None:
-                language = info.language
+        acc = tasks.get(task)
+        prompt = None
+        if options.condition_on_previous_text and acc and acc.segments:
+            prompt = acc.segments[-1].text
+        info, segs = model.transcribe(
+            audio,
+            speech=speech,
+            task=task,
+            language=language,
+            initial_prompt=prompt,
+            options=options,
+        )
+        if acc is None:
+            acc = _Acc([], [], info.language, info.language_probability, info.language_top)
+            tasks[task] = acc
+        if info.note:
+            acc.notes.append(f"{offset:.1f}-{block.end / SAMPLE_RATE:.1f} s ({task}): {info.note}")
+        for seg in segs:
+            shifted = _shift(seg, offset)
+            acc.segments.append(shifted)
+            if on_segment:
+                on_segment(task, shifted)
+        return info.language
+
+    for block, audio in block_audio(chunks, blocks):
+        detected = decode("transcribe", block, audio)
+        if language is None:
+            language = detected
         if do_translate is None:
             do_translate = bool(translate and language and translate(language))
-            if do_translate:  # translate the first block too
-                info, segs = model.transcribe(
-                    audio,
-                    speech=speech,
-                    task="translate",
-                    language=language,
-                    initial_prompt=None,
-                    options=options,
-                )
-                acc = _Acc([], info.language, info.language_probability, ())
-                tasks["translate"] = acc
-                for seg in segs:
-                    shifted = _shift(seg, offset)
-                    acc.segments.append(shifted)
-                    if on_segment:
-                        on_segment("translate", shifted)
+        if do_translate:
+            decode("translate", block, audio)
     first = tasks.get("transcribe")
     lang = first.language if first else (options.language or "")
     prob = first.language_probability if first else 0.0
     top = first.language_top if first else ()
-    threads = model.cpu_threads
 
     def build(task: str) -> Transcript:
-        acc = tasks[task]
+        acc = tasks.get(task) or _Acc([], [], lang, prob, ())
         return Transcript(
             task=task,
             language=lang if task == "transcribe" else "en",
@@ -174,23 +165,11 @@ def transcribe_blocks(
             model=model.info,
             options=options,
             language_top=top,
-            cpu_threads=threads,
+            cpu_threads=model.cpu_threads,
+            notes=tuple(acc.notes),
         )
 
-    transcript = (
-        build("transcribe")
-        if first
-        else Transcript(
-            task="transcribe",
-            language=lang,
-            language_probability=prob,
-            segments=(),
-            model=model.info,
-            options=options,
-            cpu_threads=threads,
-        )
-    )
-    return transcript, build("translate") if "translate" in tasks else None
+    return build("transcribe"), build("translate") if "translate" in tasks else None
 
 
 def _shift(seg: Segment, offset: float) -> Segment:
