@@ -128,6 +128,8 @@ class AcousticEventsStage:
         "tagger; counts shots and tests whether shots are copies of each other."
     )
     requires: ClassVar[tuple[str, ...]] = ()
+    # Run after duplicated_segments when it is registered, to link pasted shots to it.
+    after: ClassVar[tuple[str, ...]] = ("duplicated_segments",)
 
     def __init__(
         self,

@@ -22,13 +22,14 @@ def register_builtins(registry: StageRegistry) -> None:
 
     registry.register(SpeakersStage())
 
-    from earwitness.events.stage import AcousticEventsStage
+    from earwitness.forensics import stages as fx
+
+    registry.register(fx.DuplicatedSegmentsStage())
+    registry.register(fx.EditPointsStage())
+    registry.register(fx.CompressionStage())
+
+    from earwitness.events.stage import AcousticEventsStage  # links duplicated shots
 
     registry.register(AcousticEventsStage())
 
-    # after acoustic_events: voice_background reads its results
-    from earwitness.forensics import stages as fx
-
-    for forensic_stage in (fx.DuplicatedSegmentsStage(), fx.EditPointsStage(),
-                           fx.CompressionStage(), fx.VoiceBackgroundStage()):
-        registry.register(forensic_stage)
+    registry.register(fx.VoiceBackgroundStage())  # reads acoustic_events when present

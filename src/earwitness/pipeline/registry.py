@@ -37,7 +37,8 @@ class StageRegistry:
         return iter(self.ordered())
 
     def ordered(self) -> list[Stage]:
-        """Stages in an order where each comes after the stages it requires (stable)."""
+        """Stages in an order where each comes after the stages it requires or declares in
+        an optional ``after`` attribute (stable otherwise)."""
         done: dict[str, Stage] = {}
         visiting: set[str] = set()
 
@@ -47,7 +48,9 @@ class StageRegistry:
             if stage.name in visiting:
                 raise ValueError(f"stage dependency cycle through {stage.name!r}")
             visiting.add(stage.name)
-            for dep in stage.requires:
+            # ``requires``: hard dependencies. ``after`` (optional attribute): stages whose
+            # results are used when present, so they must run first if registered.
+            for dep in (*stage.requires, *getattr(stage, "after", ())):
                 if dep in self._stages:
                     visit(self._stages[dep])
             visiting.discard(stage.name)
