@@ -4,17 +4,19 @@
    corpus (jfk, hotwords, the stereo diarization clip mixed down, and FSDD digit sequences,
    separated by 0.5-3 s of quiet noise) and encoded as 16 kHz FLAC. For each model it times,
    alternately and ``--repeats`` times, (a) faster-whisper directly: ``decode_audio(path)``
-   then ``WhisperModel.transcribe(vad_filter=True, word_timestamps=True, beam_size=5)``,
-   segments consumed; (b) the earwitness ``speech`` stage on the same file with the same
-   options (probe, decode, Silero VAD for findings and windows, the same decoding, findings,
-   watchlist, SRT/VTT; translation off). Models are loaded once beforehand. Reported: median
-   times, overhead (b/a - 1), real-time factor (processing time / audio duration), and whether
-   the two transcripts are identical.
+   then ``WhisperModel.transcribe(vad_filter=True, word_timestamps=True, beam_size=5,
+   temperature=0)``, segments consumed; (b) the earwitness ``speech`` stage on the same file
+   with the same options (probe, decode, Silero VAD for findings and windows, the same
+   decoding, findings, watchlist, SRT/VTT; translation off). Models are loaded once
+   beforehand. Reported: median times, overhead (b/a - 1), real-time factor (processing
+   time / audio duration), whether the two transcripts are identical, and the CPU time of
+   the non-model work of each side.
 2. Bounded memory. ``--long-hours H`` builds an H-hour MP3 (quiet noise with jfk every ten
    minutes) and runs the stage on it in a fresh process, reporting its peak RSS next to the
    size of the decoded recording.
 
-Writes docs/benchmarks/speech.md. Usage::
+Writes docs/benchmarks/speech.md (raw results in benchmarks/out/bench_asr.json; `--render-only`
+re-writes the doc from them, e.g. after the calibration files change). Usage::
 
     nice .venv/bin/python benchmarks/bench_asr.py [--seconds 180] [--repeats 3]
         [--threads 2] [--models tiny.en base] [--long-hours 2] [--no-write]
@@ -54,10 +56,10 @@ SR = 16000
 def programme(seconds: float, rng: np.random.Generator) -> np.ndarray:
     """Real speech from the corpus separated by quiet noise, at least ``seconds`` long.
 
-    jfk, hotwords and the diarization clip once each, then sequences of six FSDD digits. No
-    clip repeats: repeated text inside a 30 s window makes Whisper's compression-ratio check
-    fall back to sampling at higher temperatures, which is random and would make the two runs
-    decode different text.
+    jfk, hotwords and the diarization clip once each, then sequences of six FSDD digits (no
+    clip repeats). Both sides decode at temperature 0 only: the digit runs otherwise trip
+    Whisper's compression-ratio check into sampling at higher temperatures, which is random
+    and would make the two runs decode different text and do different work.
     """
     clips = [load_audio(CORPUS / n, sr=SR).samples for n in ("jfk.flac", "hotwords.mp3")]
     clips.append(load_audio(CORPUS / "stereo_diarization.flac", sr=SR).samples)
@@ -148,6 +150,28 @@ def bench_model(name: str, path: Path, duration: float, threads: int, repeats: i
     }
 
 
+def components(path: Path, repeats: int) -> dict:
+    """CPU time of the non-model work each side does: decoding and the Silero VAD pass."""
+    from faster_whisper import decode_audio
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    from earwitness.speech.vad import speech_probabilities
+
+    def cpu(fn: Any) -> float:
+        c0 = time.process_time()
+        for _ in range(repeats):
+            fn()
+        return (time.process_time() - c0) / repeats
+
+    audio = load_audio(path, sr=SR).samples
+    return {
+        "fw_decode": cpu(lambda: decode_audio(str(path), sampling_rate=SR)),
+        "ew_decode": cpu(lambda: load_audio(path, sr=SR)),
+        "fw_vad": cpu(lambda: get_speech_timestamps(audio, VadOptions())),
+        "ew_vad": cpu(lambda: speech_probabilities([audio])),
+    }
+
+
 LONG_CHILD = """
 import json, sys, time
 from pathlib import Path
@@ -206,7 +230,12 @@ def accuracy_section() -> list[str]:
 
 
 def render(
-    args: argparse.Namespace, duration: float, rows: list[dict], long: dict | None, now: str
+    args: argparse.Namespace,
+    duration: float,
+    rows: list[dict],
+    long: dict | None,
+    now: str,
+    comp: dict | None = None,
 ) -> str:
     lines = [
         "# Speech benchmarks",
@@ -253,6 +282,16 @@ def render(
         )
         + ".",
     ]
+    if comp:
+        lines += [
+            "",
+            "Non-model work, CPU seconds per run on the same programme: decoding "
+            f"{comp['fw_decode']:.3f} (faster-whisper `decode_audio`) vs {comp['ew_decode']:.3f} "
+            f"(earwitness `load_audio`); Silero VAD {comp['fw_vad']:.3f} (faster-whisper) vs "
+            f"{comp['ew_vad']:.3f} (earwitness streaming VAD). The model work is the same "
+            "call on the same samples, so differences in the table beyond these are run-to-run "
+            "noise from the shared machine.",
+        ]
     if long:
         lines += [
             "",
@@ -288,7 +327,12 @@ def main() -> None:
     if args.render_only:
         raw = json.loads(RAW.read_text(encoding="utf-8"))
         text = render(
-            argparse.Namespace(**raw["args"]), raw["duration"], raw["rows"], raw["long"], raw["now"]
+            argparse.Namespace(**raw["args"]),
+            raw["duration"],
+            raw["rows"],
+            raw["long"],
+            raw["now"],
+            raw.get("components"),
         )
         DOC.write_text(text, encoding="utf-8")
         print(text)
@@ -300,6 +344,7 @@ def main() -> None:
         )
         duration = load_audio(path, sr=SR).duration_s
         rows = [bench_model(m, path, duration, args.threads, args.repeats) for m in args.models]
+        comp = components(path, max(3, args.repeats))
         long = (
             bench_long(args.long_hours, Path(tmp), args.models[0], args.threads)
             if args.long_hours
@@ -309,12 +354,19 @@ def main() -> None:
     RAW.parent.mkdir(parents=True, exist_ok=True)
     RAW.write_text(
         json.dumps(
-            {"args": vars(args), "duration": duration, "rows": rows, "long": long, "now": now},
+            {
+                "args": vars(args),
+                "duration": duration,
+                "rows": rows,
+                "long": long,
+                "now": now,
+                "components": comp,
+            },
             indent=1,
         ),
         encoding="utf-8",
     )
-    text = render(args, duration, rows, long, now)
+    text = render(args, duration, rows, long, now, comp)
     print(text)
     if not args.no_write:
         DOC.parent.mkdir(parents=True, exist_ok=True)

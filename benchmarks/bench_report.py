@@ -246,8 +246,9 @@ def main() -> None:
         "",
         "Memory stays bounded for long recordings: the pictures and the player are computed in "
         "one streaming pass (30 s chunks) with fixed-size accumulators (1200 waveform columns, "
-        "1200 spectrogram columns); only the per-finding clips (at most 40 of at most 30 s) are "
-        "kept. The peak above includes the interpreter, NumPy, PyAV and matplotlib.",
+        "1200 spectrogram columns); only the per-finding clips (at most 24 pictures, each clip "
+        "at most 30 s) are kept. The peak above includes the interpreter, NumPy, PyAV and "
+        "matplotlib.",
         "",
     ]
     DOC.parent.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -201,3 +202,34 @@ def test_refined_edges_close_to_splice(archive: tuple, rng: np.random.Generator)
     new_err = abs(r.query_start_s - 7.0) + abs(r.query_end_s - 22.0)
     assert new_err <= raw_err + 0.05
     assert abs((r.ref_start_s - r.query_start_s) - 3.0) < 0.1
+
+
+def _add_many(args: tuple[str, int]) -> None:
+    directory, worker = args
+    index = open_index(Path(directory))
+    rng = np.random.default_rng(worker)
+    for k in range(5):
+        y = _speech(rng, 6.0)
+        index.add(
+            item_id=f"w{worker}-{k}",
+            sha256=f"{worker}{k}".ljust(64, "0"),
+            duration_s=6.0,
+            fp=fingerprint(y=y, sr=SR),
+        )
+
+
+def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
+    """Two processes adding at once (file lock + atomic manifest): every item survives."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    directory = tmp_path / "idx"
+    open_index(directory)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        list(pool.map(_add_many, [(str(directory), 1), (str(directory), 2)]))
+    index = open_index(directory)
+    ids = {it.item_id for it in index.items()}
+    assert ids == {f"w{w}-{k}" for w in (1, 2) for k in range(5)}
+    total = sum(it.n_postings for it in index.items())
+    assert index.stats()["postings"] == total
+    starts = sorted((it.start, it.start + it.n_frames) for it in index.items())
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(starts))

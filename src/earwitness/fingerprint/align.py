@@ -31,6 +31,7 @@ class AlignParams:
     min_hits: int = 5
     max_candidates: int = 24
     max_gap_s: float = 6.0
+    time_block: int = 0  # > 0: also bin the query time (frames), for long self-joins
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -130,8 +131,12 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
         # collision can only add a candidate, which the fine fit then rejects.
         off_bin = np.floor((hits.ref_t - s * hits.q_t) / p.coarse_bin).astype(np.int64)
         key = hits.item * 1_000_003 + off_bin
+        key_next = key + 1  # the neighbouring offset bin
+        if p.time_block > 0:
+            block = (hits.q_t // p.time_block).astype(np.int64)
+            key, key_next = key * 7_919 + block, key_next * 7_919 + block
         b0 = (key * 2654435761) & (table - 1)
-        b1 = ((key + 1) * 2654435761) & (table - 1)
+        b1 = (key_next * 2654435761) & (table - 1)
         # Each (query anchor, bin) pair counts once in total: several triplets sharing both
         # anchors are one piece of evidence.
         g = ((key * 8191 + q_int) * 2654435761) & (table - 1)

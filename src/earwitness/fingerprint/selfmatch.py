@@ -94,7 +94,8 @@ def self_match(
         coarse_speed_step=max(0.02, max_speed_change) if max_speed_change else 1.0,
         min_hits=min_landmarks,
         max_gap_s=1.0,
-        max_candidates=64,
+        max_candidates=256,
+        time_block=int(round(2.0 / p.frame_s)),
     )
     out: list[SelfMatch] = []
     for al in align_hits(hits=hits, params=ap, frame_s=p.frame_s):

@@ -347,9 +347,10 @@ def section_results(
         f"<h3>Findings ({len(findings)})</h3>"
         "<p class='note'>Results only, in time order; interpretation notes are in section 5. "
         "Click a time to play that span.</p>"
-        '<table id="findings"><thead><tr><th>Id</th><th>Time</th><th>Kind</th><th>Finding</th>'
+        '<div class="scroll"><table id="findings"><thead><tr><th>Id</th><th>Time</th>'
+        "<th>Kind</th><th>Finding</th>"
         "<th>Score</th><th>Measured error rate</th><th>Method / stage</th><th>Details</th></tr>"
-        f"</thead><tbody>{rows}</tbody></table>"
+        f"</thead><tbody>{rows}</tbody></table></div>"
     )
     if not findings:
         parts.append("<p>No stage reported a finding.</p>")
