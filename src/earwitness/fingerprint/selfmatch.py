@@ -95,7 +95,7 @@ def self_match(
         min_hits=min_landmarks,
         max_gap_s=1.0,
         max_candidates=256,
-        time_block=int(round(2.0 / p.frame_s)),
+        time_block=round(2.0 / p.frame_s),
     )
     out: list[SelfMatch] = []
     for al in align_hits(hits=hits, params=ap, frame_s=p.frame_s):
