@@ -39,7 +39,7 @@ def test_all_stages_on_a_manipulated_file(
     path = encode_file(tmp_path / "x.wav", y, sr=SR)
     reg = StageRegistry()
     for st in (
-        fx.DuplicatedSegmentsStage(),
+        fx.DuplicatedSegmentsStage(DuplicateParams()),  # contract, not calibration
         fx.EditPointsStage(),
         fx.CompressionStage(),
         fx.VoiceBackgroundStage(),

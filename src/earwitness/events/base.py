@@ -16,7 +16,7 @@ from earwitness.events.features import FrameFeatures
 
 #: Labels every detector maps its own classes onto (more are allowed, e.g. ``siren``).
 LABELS = ("gunfire", "explosion", "aircraft", "vehicle", "crowd", "music")
-LAYERS = ("dsp", "tagger")
+LAYERS = ("dsp", "dsp-trained", "tagger")
 
 
 @dataclass(frozen=True)

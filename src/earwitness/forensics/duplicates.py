@@ -241,16 +241,11 @@ def verify_pair(
     b = peak
     while b < m - 1 and above[b + 1]:
         b += 1
-    # the smoothing spreads a run k//2 frames beyond the repeated material on each side:
-    # trim it, so extents and scores describe only the repetition
-    a2, b2 = a + k // 2, b - k // 2
-    if b2 <= a2:
-        return None
-    start = lo + a2 * h + n // 4
-    end = lo + b2 * h + 3 * n // 4
+    start = lo + a * h
+    end = lo + b * h + n
     if (end - start) / sr < p.min_match_s:
         return None
-    sel = slice(a2, b2 + 1)
+    sel = slice(a, b + 1)
     fg1 = np.maximum(p1[sel] - bin_floor[None, :], 0.0).sum(axis=0)
     fg2 = np.maximum(p2[sel] - bin_floor[None, :], 0.0).sum(axis=0)
     w = np.sqrt(fg1 * fg2)

@@ -1,0 +1,279 @@
+"""The trained layer: DSP proposals relabelled (or rejected) by a small trained classifier.
+
+The DSP detectors (:mod:`impulsive`, :mod:`sustained`) run with loose thresholds and propose
+candidate segments; each candidate is described by the fixed feature vector of
+:func:`earwitness.events.segment_features.segment_features` and classified by a multinomial
+small neural network (one hidden ``tanh`` layer and a softmax over standardised features;
+Bishop 2006, *Pattern Recognition and Machine Learning*, §4.3.4 and §5.1) into one of the event labels or
+``background`` (speech, other sounds), which is dropped. Inference is numpy only.
+
+The coefficients live in ``events/models/event_classifier.json``, written by
+``benchmarks/train_events.py`` from the *train* half of the sound-effect clips only; the file
+records the training data, features, classes and training parameters.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from earwitness.errors import ModelError
+from earwitness.events.base import IMPULSIVE, DetectedEvent, resolve
+from earwitness.events.features import FrameFeatures, rolling_max, rolling_min
+from earwitness.events.impulsive import ImpulsiveDetector, ImpulsiveParams
+from earwitness.events.segment_features import FEATURE_NAMES, segment_features
+from earwitness.events.sustained import SustainedDetector, SustainedParams
+
+MODEL_PATH = Path(__file__).resolve().parent / "models" / "event_classifier.json"
+BACKGROUND = "background"
+FORMAT = "earwitness-event-classifier/1"
+#: same-label events closer than this (s) are one event (a burst, a long fly-by)
+MERGE_GAP_S = {"gunfire": 1.0}
+
+
+@dataclass(frozen=True)
+class EventClassifier:
+    """Standardisation, then dense layers (``tanh`` between them) and a softmax. Each layer is
+    ``(weights, bias)`` with weights of shape (outputs, inputs); one layer is a multinomial
+    logistic regression, two a one-hidden-layer perceptron (Bishop 2006, §5.1)."""
+
+    classes: tuple[str, ...]
+    feature_names: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    layers: tuple[tuple[np.ndarray, np.ndarray], ...]
+    proposal: Mapping[str, Any]
+    meta: Mapping[str, Any]
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> EventClassifier:
+        """Read a model JSON; raises :class:`ModelError` when missing, corrupt or built for a
+        different feature set."""
+        p = Path(path) if path is not None else MODEL_PATH
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ModelError(f"event classifier model not found: {p}") from exc
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelError(f"event classifier model {p} is unreadable: {exc}") from exc
+        return cls.from_mapping(data, source=str(p))
+
+    @classmethod
+    def from_mapping(cls, data: Any, *, source: str = "<mapping>") -> EventClassifier:
+        if not isinstance(data, Mapping) or data.get("format") != FORMAT:
+            raise ModelError(f"{source} is not an event classifier model ({FORMAT})")
+        try:
+            classes = tuple(str(c) for c in data["classes"])
+            names = tuple(str(n) for n in data["feature_names"])
+            mean = np.asarray(data["mean"], dtype=np.float64)
+            scale = np.asarray(data["scale"], dtype=np.float64)
+            layers = tuple(
+                (
+                    np.asarray(layer["weights"], dtype=np.float64),
+                    np.asarray(layer["bias"], dtype=np.float64),
+                )
+                for layer in data["layers"]
+            )
+            proposal = dict(data.get("proposal", {}))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"{source}: malformed event classifier model: {exc}") from exc
+        if names != FEATURE_NAMES:
+            raise ModelError(f"{source}: model features do not match this version's features")
+        ok = BACKGROUND in classes and mean.shape == scale.shape == (len(names),)
+        ok = ok and bool(np.all(scale > 0)) and len(layers) >= 1
+        width = len(names)
+        for w, b in layers:
+            ok = ok and w.ndim == 2 and w.shape[1] == width and b.shape == (w.shape[0],)
+            ok = ok and bool(np.all(np.isfinite(w)) and np.all(np.isfinite(b)))
+            width = w.shape[0] if w.ndim == 2 else -1
+        if not ok or width != len(classes) or not np.all(np.isfinite(mean)):
+            raise ModelError(f"{source}: event classifier arrays have wrong shapes or values")
+        meta = {k: v for k, v in data.items() if k not in ("mean", "scale", "layers")}
+        return cls(classes, names, mean, scale, layers, proposal, meta)
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities, shape (n, classes), for features ``x`` of shape (n, features)."""
+        z = (np.atleast_2d(x) - self.mean) / self.scale
+        for i, (w, b) in enumerate(self.layers):
+            z = z @ w.T + b
+            if i < len(self.layers) - 1:
+                z = np.tanh(z)
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
+def _source(ev: DetectedEvent) -> str:
+    if ev.label == "onset":
+        return "novelty"
+    return "impulsive" if ev.label in IMPULSIVE else "sustained"
+
+
+def event_features(*, feats: FrameFeatures, ev: DetectedEvent) -> np.ndarray:
+    """Features of one proposed DSP event."""
+    times = ev.details.get("shot_times_s")
+    return segment_features(
+        feats=feats,
+        start_s=ev.start_s,
+        end_s=ev.end_s,
+        source=(
+            "novelty"
+            if ev.label == "onset"
+            else "impulsive"
+            if ev.label in IMPULSIVE
+            else "sustained"
+        ),
+        shot_times_s=[float(t) for t in times] if times is not None else None,
+    )
+
+
+def proposal_detectors(
+    proposal: Mapping[str, Any],
+) -> tuple[ImpulsiveDetector, SustainedDetector]:
+    """The loose-threshold DSP detectors that propose candidates (params from the model)."""
+    return (
+        ImpulsiveDetector(ImpulsiveParams(**dict(proposal.get("impulsive", {})))),
+        SustainedDetector(SustainedParams(**dict(proposal.get("sustained", {})))),
+    )
+
+
+def novelty_onsets(
+    *,
+    feats: FrameFeatures,
+    min_rise_db: float = 6.0,
+    min_peak_db: float = 8.0,
+    min_gap_s: float = 0.3,
+) -> list[DetectedEvent]:
+    """Generic onset proposals: peaks of the mean positive log-band rise over the maximum of
+    the frames 20–50 ms before (a band-wise spectral flux; Bello et al. 2005, "A tutorial on
+    onset detection in music signals", IEEE TSAP 13(5)) that rise ``min_peak_db`` above the
+    running 1 s minimum of the frame level. Each proposal lasts until the level falls back
+    within 6 dB of that minimum (at most 8 s)."""
+    band = feats.band_db.astype(np.float64)
+    n = band.shape[0]
+    if n < 8:
+        return []
+    prev = np.full_like(band, -np.inf)
+    for lag in range(2, 6):
+        prev[lag:] = np.maximum(prev[lag:], band[:-lag])
+    prev[:5] = band[:5]
+    rise = np.mean(np.maximum(band - prev, 0.0), axis=1)
+    fdb = feats.frame_db.astype(np.float64)
+    fr = feats.frame_rate
+    floor = rolling_min(x=fdb, width=int(fr))
+    gap = max(1, int(min_gap_s * fr))
+    peak = rolling_max(x=rise, width=2 * gap + 1)
+    ahead = rolling_max(x=fdb, width=11)
+    cand = np.nonzero((rise >= min_rise_db) & (rise >= peak) & (ahead - floor >= min_peak_db))[0]
+    out: list[DetectedEvent] = []
+    last = -(10**9)
+    for t in cand.tolist():
+        if t - last < gap:
+            continue
+        last = t
+        end = t + 1
+        stop = min(n, t + int(8 * fr))
+        while end < stop and fdb[end] > floor[t] + 6.0:
+            end += 1
+        out.append(
+            DetectedEvent(
+                label="onset",
+                start_s=feats.t(max(0, t - 1)),
+                end_s=feats.t(end),
+                score=0.0,
+                detector="novelty",
+                layer="dsp",
+                details={"rise_db": round(float(rise[t]), 1)},
+            )
+        )
+    return out
+
+
+def propose(*, feats: FrameFeatures, proposal: Mapping[str, Any]) -> list[DetectedEvent]:
+    """Candidate events from the DSP detectors, with restated events resolved away, plus
+    novelty onsets more than 0.25 s from any of them."""
+    imp, sus = proposal_detectors(proposal)
+    dsp = resolve([*imp.detect(feats=feats), *sus.detect(feats=feats)])
+    nov = novelty_onsets(feats=feats, **dict(proposal.get("novelty", {})))
+    starts = np.array([e.start_s for e in dsp])
+    extra = [e for e in nov if not starts.size or np.min(np.abs(starts - e.start_s)) > 0.25]
+    return sorted([*dsp, *extra], key=lambda e: e.start_s)
+
+
+def _merge(a: DetectedEvent, b: DetectedEvent) -> DetectedEvent:
+    """``b`` continues ``a`` (same label): extend ``a``; for gunfire add ``b``'s shots."""
+    details = dict(a.details)
+    if a.label == "gunfire":
+        times = sorted(
+            {*map(float, details.get("shot_times_s", [])), *b.details.get("shot_times_s", [])}
+        )
+        details["shot_times_s"] = [round(t, 4) for t in times]
+        details["shot_count"] = len(times)
+        details["intervals_s"] = [round(y - x, 4) for x, y in itertools.pairwise(times)]
+    return replace(a, end_s=max(a.end_s, b.end_s), score=max(a.score, b.score), details=details)
+
+
+class TrainedDetector:
+    """DSP proposals classified by the trained :class:`EventClassifier`."""
+
+    name: ClassVar[str] = "dsp_trained"
+    layer: ClassVar[str] = "dsp-trained"
+    labels: ClassVar[tuple[str, ...]] = ("gunfire", "explosion", "aircraft", "vehicle", "crowd")
+
+    def __init__(self, model: EventClassifier | None = None) -> None:
+        self.model = model or EventClassifier.load()
+
+    def params(self) -> Mapping[str, Any]:
+        return {
+            "model": str(self.model.meta.get("name", MODEL_PATH.name)),
+            "trained_at": self.model.meta.get("trained_at"),
+            "classes": list(self.model.classes),
+            "proposal": dict(self.model.proposal),
+        }
+
+    def classify(self, *, feats: FrameFeatures, events: list[DetectedEvent]) -> list[DetectedEvent]:
+        """Relabel ``events`` (DSP proposals) or drop those classified as background."""
+        if not events:
+            return []
+        x = np.stack([event_features(feats=feats, ev=ev) for ev in events])
+        prob = self.model.predict_proba(x)
+        out: list[DetectedEvent] = []
+        for ev, p in zip(events, prob, strict=True):
+            k = int(np.argmax(p))
+            label = self.model.classes[k]
+            if label == BACKGROUND:
+                continue
+            details = dict(ev.details)
+            if label == "gunfire" and "shot_times_s" not in details:
+                details["shot_times_s"] = [round(ev.start_s, 4)]
+                details["shot_count"] = 1
+                details["intervals_s"] = []
+            details["proposed_by"] = ev.detector
+            details["proposed_label"] = ev.label
+            details["class_probabilities"] = {
+                c: round(float(v), 3) for c, v in zip(self.model.classes, p, strict=True)
+            }
+            prev = next((o for o in reversed(out) if o.label == label), None)
+            if prev is not None and ev.start_s <= prev.end_s + MERGE_GAP_S.get(label, 0.3):
+                out[out.index(prev)] = _merge(prev, ev)
+                continue
+            out.append(
+                replace(
+                    ev,
+                    label=label,
+                    score=round(float(p[k]), 4),
+                    detector=self.name,
+                    layer=self.layer,
+                    details=details,
+                )
+            )
+        return out
+
+    def detect(self, *, feats: FrameFeatures) -> list[DetectedEvent]:
+        return self.classify(feats=feats, events=propose(feats=feats, proposal=self.model.proposal))
