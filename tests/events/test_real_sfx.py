@@ -11,9 +11,7 @@ import numpy as np
 import pytest
 
 from earwitness.decode import load_audio
-from earwitness.events.base import resolve
-from earwitness.events.features import compute_features
-from earwitness.events.stage import builtin_detectors
+from earwitness.events.stage import builtin_detectors, detect_chunked
 from earwitness.synth.events import place
 
 SFX = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "sfx"
@@ -30,9 +28,8 @@ def manifest() -> list[dict[str, str]]:
 
 
 def _detect(y: np.ndarray) -> list[tuple[str, float]]:
-    feats = compute_features(y=y, sr=SR)
-    evs = [e for d in builtin_detectors() for e in d.detect(feats=feats)]
-    return [(e.label, e.start_s) for e in resolve(evs)]
+    evs = detect_chunked(registry=builtin_detectors(), y=y, sr=SR, chunk_s=600.0, overlap_s=15.0)
+    return [(e.label, e.start_s) for e in evs]
 
 
 @pytest.mark.slow

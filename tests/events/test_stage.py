@@ -12,7 +12,7 @@ from earwitness.events.base import DetectedEvent, DetectorRegistry
 from earwitness.events.features import FrameFeatures
 from earwitness.events.stage import AcousticEventsStage, builtin_detectors, tagger_config
 from earwitness.findings import Finding
-from earwitness.pipeline.context import AnalysisContext
+from earwitness.pipeline.context import AnalysisContext, AnalyzeOptions
 from earwitness.pipeline.stage import Stage, StageResult
 from earwitness.synth import babble, encode_file, noise
 from earwitness.synth.events import burst, place
@@ -46,8 +46,9 @@ def test_stage_reports_gunfire_with_copies(pasted_burst_file: tuple[Path, list[f
     f = gun[0]
     assert f.kind == "acoustic_event"
     assert f.start_s == pytest.approx(truth[0], abs=0.05)
-    assert f.details["layer"] == "dsp"
-    assert f.details["detector"] == "dsp_impulsive"
+    assert f.details["layer"] == "dsp-trained"
+    assert f.details["detector"] == "dsp_trained"
+    assert f.details["proposed_by"] == "dsp_impulsive"
     assert f.details["shot_count"] == 4
     assert np.allclose(f.details["shot_times_s"], truth, atol=0.02)
     assert [0, 3] in f.details["copies"]
@@ -57,7 +58,17 @@ def test_stage_reports_gunfire_with_copies(pasted_burst_file: tuple[Path, list[f
     assert f.error_rates is not None
     assert f.error_rates.detector == "acoustic_events_gunfire"
     assert f.error_rates.produced_by == "benchmarks/validate_events.py"
-    assert f.to_dict()["details"]["layer"] == "dsp"
+    assert f.to_dict()["details"]["layer"] == "dsp-trained"
+
+
+def test_stage_dsp_only_layer(pasted_burst_file: tuple[Path, list[float]]) -> None:
+    path, truth = pasted_burst_file
+    opts = AnalyzeOptions(extra={"acoustic_events": {"trained": False}})
+    ctx = AnalysisContext(path=path, probe=probe(path), sha256="0" * 64, item_id="t", options=opts)
+    res = AcousticEventsStage().run(ctx)
+    gun = [f for f in res.findings if f.label == "gunfire"]
+    assert [(f.details["layer"], f.details["detector"]) for f in gun] == [("dsp", "dsp_impulsive")]
+    assert gun[0].details["shot_count"] == 4
 
 
 def test_stage_links_duplicated_segment_findings(
@@ -127,7 +138,12 @@ def test_detected_event_validates() -> None:
 
 
 def test_builtins_without_tagger() -> None:
-    assert builtin_detectors().names() == ["dsp_impulsive", "dsp_sustained", "dsp_music"]
+    assert builtin_detectors().names() == ["dsp_trained", "dsp_music"]
+    assert builtin_detectors(trained=False).names() == [
+        "dsp_impulsive",
+        "dsp_sustained",
+        "dsp_music",
+    ]
     assert tagger_config({}) is None
 
 

@@ -16,6 +16,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
+from earwitness.custody.hooks import HookRegistry
 from earwitness.custody.store import EvidenceStore
 from earwitness.speakers.embedder import default_embedders, embedder_unavailable_reason
 
@@ -64,7 +65,8 @@ def band_embedder() -> Iterator[BandEmbedder]:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[EvidenceStore]:
-    with EvidenceStore.open(tmp_path / "store") as s:
+    # No ingest hooks: these tests are about the speakers domain only.
+    with EvidenceStore.open(tmp_path / "store", hooks=HookRegistry()) as s:
         yield s
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from earwitness.analysis import analyze
 from earwitness.cli.main import main
+from earwitness.custody.hooks import HookRegistry
 from earwitness.custody.store import EvidenceStore
 from earwitness.errors import InputError, NotFoundError
 from earwitness.findings import ErrorRates
@@ -233,7 +234,7 @@ def test_cli_index_profiles_the_archive(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     st = ["--store", str(tmp_path / "cli-store")]
-    with EvidenceStore.open(tmp_path / "cli-store") as store:
+    with EvidenceStore.open(tmp_path / "cli-store", hooks=HookRegistry()) as store:
         store.ingest(conversation(tmp_path, rng))
         store.ingest(write(tmp_path / "silent.flac", np.zeros(2 * SR, np.float32)))
     assert main(["voices", "index", "--embedder", BandEmbedder.name, "--json", *st]) == 0

@@ -2,9 +2,9 @@
 
 The DSP detectors (:mod:`impulsive`, :mod:`sustained`) run with loose thresholds and propose
 candidate segments; each candidate is described by the fixed feature vector of
-:func:`earwitness.events.segment_features.segment_features` and classified by a multinomial
-small neural network (one hidden ``tanh`` layer and a softmax over standardised features;
-Bishop 2006, *Pattern Recognition and Machine Learning*, §4.3.4 and §5.1) into one of the event labels or
+:func:`earwitness.events.segment_features.segment_features` and classified by a small
+neural network (one hidden ``tanh`` layer and a softmax over standardised features; Bishop
+2006, *Pattern Recognition and Machine Learning*, §4.3.4 and §5.1) into an event label or
 ``background`` (speech, other sounds), which is dropped. Inference is numpy only.
 
 The coefficients live in ``events/models/event_classifier.json``, written by
@@ -277,3 +277,19 @@ class TrainedDetector:
 
     def detect(self, *, feats: FrameFeatures) -> list[DetectedEvent]:
         return self.classify(feats=feats, events=propose(feats=feats, proposal=self.model.proposal))
+
+
+def combine(trained: list[DetectedEvent], others: list[DetectedEvent]) -> list[DetectedEvent]:
+    """Trained events plus other detectors' events; a trained sustained event (aircraft,
+    vehicle, crowd) mostly covered by a DSP music event is the music and is dropped."""
+    music = [e for e in others if e.label == "music"]
+    keep = [
+        ev
+        for ev in trained
+        if ev.label not in ("aircraft", "vehicle", "crowd")
+        or not any(
+            min(ev.end_s, m.end_s) - max(ev.start_s, m.start_s) >= 0.5 * (ev.end_s - ev.start_s)
+            for m in music
+        )
+    ]
+    return sorted([*keep, *others], key=lambda e: (e.start_s, e.label))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from earwitness.events.base import DetectedEvent, DetectorRegistry, resolve
+from earwitness.events.classifier import EventClassifier, TrainedDetector, combine
 from earwitness.events.features import compute_features
 from earwitness.events.gunshot import crack_bang, shot_similarity
 from earwitness.events.impulsive import ImpulsiveDetector, ImpulsiveParams
@@ -50,12 +51,21 @@ def calibrated_params() -> tuple[ImpulsiveParams, SustainedParams, MusicParams]:
     )
 
 
-def builtin_detectors(tagger: TaggerConfig | None = None) -> DetectorRegistry:
-    """The built-in DSP detectors (calibrated thresholds) plus the ONNX tagger if configured."""
+def builtin_detectors(
+    tagger: TaggerConfig | None = None, *, trained: bool = True
+) -> DetectorRegistry:
+    """The built-in detectors plus the ONNX tagger if configured. With ``trained`` (the
+    default) gunfire, explosions, aircraft, vehicles and crowds come from the trained layer
+    (DSP proposals classified by the packaged model; :class:`ModelError` if it is missing or
+    corrupt); otherwise from the DSP impulsive and sustained detectors with calibrated
+    thresholds. Music always comes from the DSP music detector."""
     imp, sus, mus = calibrated_params()
     reg = DetectorRegistry()
-    reg.register(ImpulsiveDetector(imp))
-    reg.register(SustainedDetector(sus))
+    if trained:
+        reg.register(TrainedDetector(EventClassifier.load()))
+    else:
+        reg.register(ImpulsiveDetector(imp))
+        reg.register(SustainedDetector(sus))
     reg.register(MusicDetector(mus))
     if tagger is not None:
         reg.register(OnnxTagger(tagger))
@@ -105,7 +115,8 @@ def detect_chunked(
                 if "shot_times_s" in details:
                     details["shot_times_s"] = [round(t + off, 4) for t in details["shot_times_s"]]
                 out.append(replace(ev, start_s=start, end_s=ev.end_s + off, details=details))
-    return resolve(out)
+    trained = [e for e in out if e.layer == "dsp-trained"]
+    return combine(trained, resolve([e for e in out if e.layer != "dsp-trained"]))
 
 
 def _links(ev: DetectedEvent, dup: list[Finding]) -> list[dict[str, Any]]:
@@ -148,7 +159,7 @@ class AcousticEventsStage:
         if self._registry is not None:
             return self._registry
         opts = ctx.options.extra.get(self.name, {}) if ctx is not None else {}
-        return builtin_detectors(tagger_config(opts))
+        return builtin_detectors(tagger_config(opts), trained=bool(opts.get("trained", True)))
 
     def params(self) -> Mapping[str, Any]:
         reg = self._registry or builtin_detectors(None)
@@ -222,7 +233,7 @@ class AcousticEventsStage:
                                 },
                             )
                         )
-            key = f"acoustic_events_{ev.label}" if ev.layer == "dsp" else ""
+            key = f"acoustic_events_{ev.label}" if ev.layer in ("dsp", "dsp-trained") else ""
             if key and key not in rates:
                 rates[key] = load_error_rates(key)
             findings.append(
@@ -241,9 +252,9 @@ class AcousticEventsStage:
         for f in findings:
             counts[f.label] = counts.get(f.label, 0) + 1
         limitations = [
-            "DSP labels come from hand-built features with calibrated thresholds; aircraft, "
-            "vehicles and other machinery can be confused, and game/library sound effects "
-            "were the validation material (see docs/events.md).",
+            "Labels come from a small classifier trained on DSP features of game/library "
+            "sound effects (few source files per label); aircraft, vehicles and other "
+            "machinery can be confused, and real recordings may differ (see docs/events.md).",
             "Sustained events are measured against the quietest part of the recording; a "
             "drone that lasts the whole recording is not reported.",
             "Shot 'copies' means near-identical waveforms (NCC >= "

@@ -108,9 +108,8 @@ def check_events(
     tot = 10 * np.log10(pw.mean(axis=1) + 1e-14)
     floor = float(np.percentile(vlev, 10))
     yn, srn = (y_native, native_sr) if y_native is not None and native_sr else (y, sr)
-    xn = stft(y=yn, n_fft=2048, hop=512)
     fn = np.fft.rfftfreq(2048, 1 / srn)
-    pn = 10 * np.log10(np.abs(xn) ** 2 + 1e-14)
+    n_native = max(0, 1 + (yn.size - 2048) // 512)
     out: list[VoiceBackgroundCheck] = []
     n = vlev.size
     ctx = int(p.speech_context_s / p.hop_s)
@@ -129,13 +128,15 @@ def check_events(
         signs: list[str] = []
         # bandwidth (native rate)
         na, nb = int(s * srn / 512), int(e * srn / 512) + 1
-        ev_frames = pn[na:nb]
         ctx_n = int(p.speech_context_s * srn / 512)
         tail_n = int(p.tail_s * srn / 512)
+        # native-rate spectra only around this event (the whole file would cost more)
+        f0, f1 = max(0, na - ctx_n), min(n_native, nb + tail_n + ctx_n)
+        seg = yn[f0 * 512 : max(f0, f1 - 1) * 512 + 2048]
+        pn = 10 * np.log10(np.abs(stft(y=seg, n_fft=2048, hop=512)) ** 2 + 1e-14)
+        ev_frames = pn[max(0, na - f0) : max(0, nb - f0)]
         sp_idx = [
-            i
-            for i in range(max(0, na - ctx_n), min(pn.shape[0], nb + tail_n + ctx_n))
-            if not na - 4 <= i < nb + tail_n
+            i - f0 for i in range(f0, min(f1, f0 + pn.shape[0])) if not na - 4 <= i < nb + tail_n
         ]
         if ev_frames.shape[0] and sp_idx:
             bw_ev = _bandwidth(10 * np.log10(np.mean(10 ** (ev_frames / 10), axis=0)), fn)

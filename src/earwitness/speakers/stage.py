@@ -147,6 +147,8 @@ class SpeakersStage:
         limitations = [
             "Diarization assumes one talker at a time: overlapping speech is given to one "
             "speaker or forms a cluster of its own.",
+            "Talkers whose speech comes in short bursts can be split into several clusters "
+            "(see docs/benchmarks/speakers.md): treat the speaker count as an upper estimate.",
             "Turn boundaries are accurate to about the window hop "
             f"({wparams.hop_s} s) plus half a window ({embedder.window_s / 2} s).",
         ]
