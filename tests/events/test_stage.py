@@ -62,7 +62,7 @@ def test_stage_reports_gunfire_with_copies(pasted_burst_file: tuple[Path, list[f
 
 
 def test_stage_dsp_only_layer(pasted_burst_file: tuple[Path, list[float]]) -> None:
-    path, truth = pasted_burst_file
+    path, _truth = pasted_burst_file
     opts = AnalyzeOptions(extra={"acoustic_events": {"trained": False}})
     ctx = AnalysisContext(path=path, probe=probe(path), sha256="0" * 64, item_id="t", options=opts)
     res = AcousticEventsStage().run(ctx)

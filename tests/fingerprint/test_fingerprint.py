@@ -233,3 +233,20 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
     assert index.stats()["postings"] == total
     starts = sorted((it.start, it.start + it.n_frames) for it in index.items())
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(starts))
+
+
+@pytest.mark.parametrize("level", [0.0, 1e-9, 0.25])
+def test_constant_or_silent_input_yields_no_landmarks(level: float) -> None:
+    """Digital silence and DC give flat spectra: no peaks, so no triplets (and bounded work)."""
+    params = FingerprintParams()
+    y = np.full(3 * params.sr, level, dtype=np.float32)
+    assert fingerprint(y=y, sr=params.sr, params=params).hashes.size == 0
+
+
+def test_silence_around_speech_keeps_speech_landmarks(rng: np.random.Generator) -> None:
+    params = FingerprintParams()
+    speech = babble(duration_s=4.0, sr=params.sr, rng=rng)
+    quiet = np.zeros(2 * params.sr, dtype=np.float32)
+    padded = fingerprint(y=np.concatenate([quiet, speech, quiet]), sr=params.sr, params=params)
+    alone = fingerprint(y=speech, sr=params.sr, params=params)
+    assert padded.hashes.size > 0.5 * alone.hashes.size > 0

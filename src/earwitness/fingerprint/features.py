@@ -173,7 +173,10 @@ def pick_peaks(
     size = (2 * params.peak_time_radius + 1, 2 * params.peak_freq_radius + 1)
     mx = ndimage.maximum_filter(spec, size=size, mode="constant", cval=-1e9)
     floor = max(float(spec.max()) - 60.0, -80.0)
-    is_peak = (spec == mx) & (spec > floor)
+    # A peak must stand above the lowest point of its neighbourhood: a flat plateau (digital
+    # silence, or a constant level after normalisation) has no peaks at all.
+    mn = ndimage.minimum_filter(spec, size=size, mode="nearest")
+    is_peak = (spec == mx) & (spec > floor) & (spec > mn + 1e-3)
     is_peak[0, :] = is_peak[-1, :] = False
     is_peak[:, 0] = is_peak[:, -1] = False
     ti, fi = np.nonzero(is_peak)
@@ -221,6 +224,9 @@ def pick_peaks(
         power=pw[order].astype(np.float32),
     )
 
+
+# Band level (dB) at or below which a band is treated as digital silence (log floor is -100).
+_SILENCE_DB = -95.0
 
 # Bit layout of a hash (26 bits): f1 (4) | d12 (6) | d23 (6) | ratio (3) | logdt (4) |
 # power order p1>p2, p2>p3, p1>p3 (1 each)
@@ -330,11 +336,13 @@ def fingerprint(
         g = np.gcd(int(sr), int(params.sr))
         x = sps.resample_poly(x, params.sr // g, int(sr) // g).astype(np.float32)
     spec = log_spectrogram(y=x, params=params)
+    silent = spec <= _SILENCE_DB  # digital silence must not yield peaks after normalisation
     if params.norm_s > 0 and spec.shape[0] > 0:
         # Per-band running-mean removal (a local cepstral-mean subtraction): stationary
         # noise, a steady bed and channel colouring are flattened before peak picking.
         size = max(3, round(params.norm_s / params.frame_s) | 1)
         spec = spec - 0.8 * ndimage.uniform_filter1d(spec, size=size, axis=0, mode="nearest")
+    spec = np.where(silent, np.float32(-1e9), spec)
     density = params.query_peaks_per_second if query else params.peaks_per_second
     peaks = pick_peaks(spec=spec, params=params, peaks_per_second=density)
     return triplets_from_peaks(peaks=peaks, n_frames=spec.shape[0], params=params)
