@@ -89,15 +89,14 @@ class AnalysisContext:
         """The whole recording decoded at ``sr`` (None = native rate), cached."""
         key = (sr or self.native_sr, mono)
         if key not in self._audio:
-            self._audio[key] = load_audio(self.path, sr=sr, mono=mono,
-                                          limits=self.options.limits)
+            self._audio[key] = load_audio(self.path, sr=sr, mono=mono, limits=self.options.limits)
         return self._audio[key]
 
-    def chunks(self, *, sr: int | None = None, mono: bool = True,
-               chunk_s: float = 30.0) -> Iterator[np.ndarray]:
+    def chunks(
+        self, *, sr: int | None = None, mono: bool = True, chunk_s: float = 30.0
+    ) -> Iterator[np.ndarray]:
         """Stream the recording in chunks, for stages that must run in bounded memory."""
-        return iter_audio(self.path, sr=sr, mono=mono, chunk_s=chunk_s,
-                          limits=self.options.limits)
+        return iter_audio(self.path, sr=sr, mono=mono, chunk_s=chunk_s, limits=self.options.limits)
 
     @property
     def duration_s(self) -> float:

@@ -74,9 +74,7 @@ def run_stages(
             log.warning("stage %s failed: %s", stage.name, exc)
             runs.append(_failed(stage, params, time.perf_counter() - t0, exc))
             continue
-        findings = tuple(
-            f if f.stage else replace(f, stage=stage.name) for f in result.findings
-        )
+        findings = tuple(f if f.stage else replace(f, stage=stage.name) for f in result.findings)
         result = replace(result, findings=findings)
         ctx.results[stage.name] = result
         runs.append(
@@ -95,8 +93,9 @@ def run_stages(
     return runs
 
 
-def _failed(stage: object, params: dict[str, object], elapsed: float,
-            exc: BaseException) -> StageRun:
+def _failed(
+    stage: object, params: dict[str, object], elapsed: float, exc: BaseException
+) -> StageRun:
     tb = traceback.extract_tb(exc.__traceback__)
     where = f" (at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno})" if tb else ""
     return StageRun(
