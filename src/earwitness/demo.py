@@ -40,14 +40,16 @@ class DemoTruth:
 
 def gunshot(*, sr: int, rng: np.random.Generator, length_s: float = 0.6) -> np.ndarray:
     """An impulsive muzzle-blast-like sample: a broadband burst with a sub-millisecond attack
-    and ~12 ms decay, a short low-frequency thump, and two room reflections. Peak 0.9."""
+    and ~12 ms decay, a short low-frequency thump, two early reflections and an outdoor
+    reverberant tail (~150 ms decay constant, audible for ~0.5 s). Peak 0.9."""
     n = int(length_s * sr)
     t = np.arange(n) / sr
     burst = rng.standard_normal(n) * np.exp(-t / 0.012)
     b, a = sps.butter(2, 300, btype="highpass", fs=sr)
     burst = sps.lfilter(b, a, burst)
     boom = np.sin(2 * np.pi * 90 * t) * np.exp(-t / 0.03) * 0.3
-    y = burst / (np.max(np.abs(burst)) + 1e-12) + boom
+    tail = sps.lfilter(b, a, rng.standard_normal(n)) * np.exp(-t / 0.15) * 0.12
+    y = burst / (np.max(np.abs(burst)) + 1e-12) + boom + tail
     out = y.copy()
     for delay_s, gain in ((0.011, 0.45), (0.037, 0.25)):
         d = int(delay_s * sr)
