@@ -112,3 +112,17 @@ def test_demo_end_to_end_with_builtin_stages(
     validate_report(report)
     assert report["custody"]["verified"] is True
     assert Path(printed["report_html"]).stat().st_size > 10_000
+    # The staged manipulations are found: both later gunshots as copies of an earlier one,
+    # and the splice as an edit point within 50 ms.
+    truth = printed["ground_truth"]
+    copies = [f for f in report["findings"] if f["kind"] == "duplicated_segment"]
+    shots = truth["gunshot_starts_s"]
+    for start in shots[1:]:
+        assert any(abs(f["start_s"] - start) < 0.1 for f in copies), (start, copies)
+    assert all(abs(f["details"]["source_start_s"] - shots[0]) < 0.1 for f in copies)
+    edits = [f["start_s"] for f in report["findings"] if f["kind"] == "edit_point"]
+    assert any(abs(t - truth["splice_s"]) <= 0.05 for t in edits), edits
+    gunfire = [
+        f for f in report["findings"] if f["kind"] == "acoustic_event" and f["label"] == "gunfire"
+    ]
+    assert gunfire
