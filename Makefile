@@ -13,4 +13,11 @@ test: setup
 	.venv/bin/pytest -q
 
 bench: setup
-	.venv/bin/python benchmarks/run_all.py
+	.venv/bin/python benchmarks/bench_ingest.py
+	.venv/bin/python benchmarks/bench_decode.py
+	.venv/bin/python benchmarks/bench_match_speed.py --hours 10 100 1000
+	.venv/bin/python benchmarks/bench_forensics.py --minutes 10
+	.venv/bin/python benchmarks/bench_events.py
+	.venv/bin/python benchmarks/bench_asr.py
+	.venv/bin/python benchmarks/bench_speakers.py
+	.venv/bin/python benchmarks/bench_report.py
