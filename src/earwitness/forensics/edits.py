@@ -10,6 +10,9 @@ Signals, each measured on both sides of every candidate instant and compared wit
 - ``digital_silence``: runs of exact zeros inside a recording that otherwise never reaches
   digital zero (inserted silence); both ends are edit points.
 - ``enf_phase_rad`` / ``hum_level_db``: mains-hum phase and level (see :mod:`.enf`).
+- ``reverb_decay``: the room's blind decay time (RT60-like, seconds) on each side of an instant
+  (see :mod:`.reverb`, after Ratnam et al. 2003 and Löllmann et al. 2010). Evidence only: it
+  is measured at instants the other signals found and never proposes one itself.
 
 Localisation: the noise-floor instant is refined with a robust (L1) one-step fit on the band
 that moved most, DC by a one-step least-squares fit, ENF by the phase midpoint crossing, silence
@@ -25,7 +28,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from earwitness.forensics import enf
+from earwitness.forensics import enf, reverb
 from earwitness.forensics.dsp import frame_view, stft
 
 _BANDS_HZ = (100, 250, 500, 1000, 2000, 3000, 4500, 6000, 7900)
@@ -53,6 +56,8 @@ class EditParams:
     edge_guard_s: float = 0.5
     enf_edge_s: float = 2.5
     hum_presence_db: float = 6.0
+    reverb_window_s: float = 4.0
+    reverb_ratio_threshold: float = 1.7
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,28 @@ def _ev(
         "unit": unit,
         "threshold": thr,
         "moved": bool(abs(change) >= thr) if absolute else bool(change >= thr),
+    }
+
+
+def reverb_evidence(*, y: np.ndarray, sr: int, t_s: float, p: EditParams) -> dict[str, Any]:
+    """The ``reverb_decay`` evidence at ``t_s``: blind RT60 before/after and their ratio.
+
+    ``moved`` when the longer decay time is at least ``reverb_ratio_threshold`` times the
+    shorter; ``before``/``after`` are None where too few free decays were found.
+    """
+    b, a = reverb.decay_change(y=y, sr=sr, t_s=t_s, window_s=p.reverb_window_s)
+    ok = b.rt60_s is not None and a.rt60_s is not None
+    ratio = (a.rt60_s or 0.0) / (b.rt60_s or 1.0) if ok else None
+    return {
+        "before": None if b.rt60_s is None else round(b.rt60_s, 3),
+        "after": None if a.rt60_s is None else round(a.rt60_s, 3),
+        "change": round((a.rt60_s or 0.0) - (b.rt60_s or 0.0), 3) if ok else None,
+        "unit": "s (RT60)",
+        "ratio": None if ratio is None else round(ratio, 3),
+        "threshold": p.reverb_ratio_threshold,
+        "threshold_on": "ratio",
+        "moved": bool(ratio is not None and max(ratio, 1 / ratio) >= p.reverb_ratio_threshold),
+        "n_decays": [b.n_decays, a.n_decays],
     }
 
 
@@ -305,6 +332,7 @@ def find_edit_points(
                 "after": None,
             }
             ev["hum_level_db"] = _ev(amp_b[i], amp_a[i], "dB", p.hum_level_threshold_db)
+        ev["reverb_decay"] = reverb_evidence(y=y, sr=sr, t_s=float(t0), p=p)
         if "digital_silence" in names:
             lvl_out = round(float(lvl_l[i] if sil_kind.get(t0) == "start" else lvl_r[i]), 2)
             inside = -150.0

@@ -8,7 +8,9 @@ blind estimation of Ratnam et al. 2003, "Blind estimation of reverberation time"
 and the free-decay selection of Löllmann et al. 2010, "An improved algorithm for blind
 reverberation time estimation", IWAENC: decays are located, each is fitted by least squares in
 dB, and the room value is read from the fast end of their distribution (here the median of the
-fastest third, which is robust to a few spuriously steep fits).
+faster half, which is robust to a few spuriously steep fits). The envelopes are smoothed over
+90 ms in energy, which keeps an exponential decay's slope but bridges the fluctuations of a
+noise-like reverberant tail that would otherwise break it into runs too short to fit.
 
 A splice of material recorded in two rooms (or a dry insert into a reverberant recording)
 changes this value across the join; :func:`decay_change` measures it on windows of a few
@@ -35,12 +37,12 @@ class ReverbParams:
     hop_s: float = 0.01
     n_fft: int = 512
     min_decay_s: float = 0.06
-    min_drop_db: float = 10.0
+    min_drop_db: float = 8.0
     above_floor_db: float = 6.0
     floor_percentile: float = 3.0
-    fast_fraction: float = 1 / 3
+    fast_fraction: float = 0.5
     min_decays: int = 6
-    smooth_frames: int = 7
+    smooth_frames: int = 9
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,10 @@ class DecayEstimate:
 
 
 def _envelopes_db(*, y: np.ndarray, sr: int, p: ReverbParams) -> np.ndarray:
-    """Sub-band energy envelopes in dB (frames x bands), smoothed (in energy, which keeps an exponential decay's slope)."""
+    """Sub-band energy envelopes in dB (frames x bands), smoothed in energy.
+
+    Smoothing energy (not dB) keeps an exponential decay's slope.
+    """
     hop = max(1, int(p.hop_s * sr))
     x = stft(y=np.asarray(y, dtype=np.float32), n_fft=p.n_fft, hop=hop)
     pw = np.abs(x) ** 2
@@ -65,7 +70,9 @@ def _envelopes_db(*, y: np.ndarray, sr: int, p: ReverbParams) -> np.ndarray:
             cols.append(pw[:, sel].sum(axis=1))
     if not cols:
         return np.zeros((0, 0))
-    e = ndimage.uniform_filter1d(np.stack(cols, axis=1), size=p.smooth_frames, axis=0, mode="nearest")
+    e = ndimage.uniform_filter1d(
+        np.stack(cols, axis=1), size=p.smooth_frames, axis=0, mode="nearest"
+    )
     out: np.ndarray = 10 * np.log10(e + 1e-14)
     return out
 
@@ -81,7 +88,7 @@ def decay_slopes(*, y: np.ndarray, sr: int, params: ReverbParams | None = None) 
     env = _envelopes_db(y=y, sr=sr, p=p)
     if env.shape[0] < 4:
         return np.zeros(0)
-    min_len = max(3, int(round(p.min_decay_s / p.hop_s)))
+    min_len = max(3, round(p.min_decay_s / p.hop_s))
     rates: list[float] = []
     for b in range(env.shape[1]):
         e = env[:, b]
@@ -89,8 +96,8 @@ def decay_slopes(*, y: np.ndarray, sr: int, params: ReverbParams | None = None) 
         ok = np.concatenate([[False], np.diff(e) < 0]) & (e > floor + p.above_floor_db)
         d = np.diff(np.concatenate([[0], ok.astype(np.int8), [0]]))
         starts, ends = np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]
-        for s, t in zip(starts, ends, strict=True):
-            s0 = max(0, s - 1)  # the frame before the first fall starts the decay
+        for s, t in zip(starts.tolist(), ends.tolist(), strict=True):
+            s0 = max(0, int(s) - 1)  # the frame before the first fall starts the decay
             if t - s0 < min_len or e[s0] - e[t - 1] < p.min_drop_db:
                 continue
             tt = np.arange(t - s0) * p.hop_s
@@ -127,6 +134,8 @@ def decay_change(
 
     The windows stop ``hop_s * 3`` short of the instant so a decay never straddles it.
     """
+    if window_s <= 0 or sr <= 0:
+        raise ValueError(f"window_s and sr must be positive, got {window_s} and {sr}")
     p = params or ReverbParams()
     i = int(t_s * sr)
     g = int(3 * p.hop_s * sr)

@@ -176,8 +176,9 @@ class EditPointsStage:
             lim.append("No mains hum found: ENF analysis was not possible.")
         lim.append(
             "Cuts inside one continuous background without hum, DC or silence traces "
-            "leave no signal these methods can see; room-reverberation change is not "
-            "measured yet."
+            "leave no signal these methods can see. Room reverberation (reverb_decay) is "
+            "evidence at instants found by the other signals only: a change of room alone "
+            "is not searched for."
         )
         return StageResult(
             findings=tuple(findings), params=self.params(), summary=summary, limitations=tuple(lim)
