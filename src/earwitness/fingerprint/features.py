@@ -173,13 +173,18 @@ def pick_peaks(
     size = (2 * params.peak_time_radius + 1, 2 * params.peak_freq_radius + 1)
     mx = ndimage.maximum_filter(spec, size=size, mode="constant", cval=-1e9)
     floor = max(float(spec.max()) - 60.0, -80.0)
-    # A peak must stand above the lowest point of its neighbourhood: a flat plateau (digital
-    # silence, or a constant level after normalisation) has no peaks at all.
-    mn = ndimage.minimum_filter(spec, size=size, mode="nearest")
-    is_peak = (spec == mx) & (spec > floor) & (spec > mn + 1e-3)
+    is_peak = (spec == mx) & (spec > floor)
     is_peak[0, :] = is_peak[-1, :] = False
     is_peak[:, 0] = is_peak[:, -1] = False
     ti, fi = np.nonzero(is_peak)
+    # A peak must stand above at least one of its four neighbours: a flat plateau (digital
+    # silence, or a constant level after normalisation) has no peaks at all.
+    lowest = np.minimum(
+        np.minimum(spec[ti - 1, fi], spec[ti + 1, fi]),
+        np.minimum(spec[ti, fi - 1], spec[ti, fi + 1]),
+    )
+    strict = spec[ti, fi] > lowest + 1e-3
+    ti, fi = ti[strict], fi[strict]
     if ti.size == 0:
         return empty
     if params.prominence_size > 0:
