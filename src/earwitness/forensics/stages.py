@@ -8,7 +8,7 @@ attaches the rates to every finding it produces.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from earwitness.findings import Finding
 from earwitness.forensics.calib import calibrated_params, params_dict
@@ -33,10 +33,32 @@ def _fmt_t(t: float) -> str:
     return f"{int(m)}:{s:05.2f}"
 
 
-class DuplicatedSegmentsStage:
+P = TypeVar("P")
+
+
+class _CalibratedStage(Generic[P]):
+    """Shared part of the forensic stages: parameters default to the calibrated values stored
+    for the stage's detector (``name``), whose measured error rates go on every finding."""
+
+    name: ClassVar[str]
+    params_type: ClassVar[type[Any]]
+
+    def __init__(self, params: P | None = None) -> None:
+        loaded, self.rates = calibrated_params(self.params_type, self.name)
+        self.p: P = params or loaded
+
+    def params(self) -> Mapping[str, Any]:
+        return params_dict(self.p)
+
+    def enabled(self, ctx: AnalysisContext) -> str | None:
+        return None
+
+
+class DuplicatedSegmentsStage(_CalibratedStage[DuplicateParams]):
     """Copy-move detection: self-matching candidates verified by fine-structure coherence."""
 
     name: ClassVar[str] = "duplicated_segments"
+    params_type: ClassVar[type[Any]] = DuplicateParams
     version: ClassVar[str] = "1.0"
     description: ClassVar[str] = (
         "Finds spans of 0.3 s or more that occur twice or more in the recording (pasted or "
@@ -51,15 +73,11 @@ class DuplicatedSegmentsStage:
     def __init__(
         self, params: DuplicateParams | None = None, *, use_self_match: bool = True
     ) -> None:
-        loaded, self.rates = calibrated_params(DuplicateParams, "duplicated_segments")
-        self.p = params or loaded
+        super().__init__(params)
         self.use_self_match = use_self_match
 
     def params(self) -> Mapping[str, Any]:
         return {**params_dict(self.p), "use_self_match": self.use_self_match}
-
-    def enabled(self, ctx: AnalysisContext) -> str | None:
-        return None
 
     def run(self, ctx: AnalysisContext) -> StageResult:
         a = ctx.audio(sr=self.p.sr)
@@ -118,10 +136,11 @@ class DuplicatedSegmentsStage:
         )
 
 
-class EditPointsStage:
+class EditPointsStage(_CalibratedStage[EditParams]):
     """Edit points from noise floor, DC, digital silence and ENF discontinuities."""
 
     name: ClassVar[str] = "edit_points"
+    params_type: ClassVar[type[Any]] = EditParams
     version: ClassVar[str] = "1.0"
     description: ClassVar[str] = (
         "Finds instants where the recording was cut, joined or inserted into, from jumps in the "
@@ -134,16 +153,6 @@ class EditPointsStage:
         "digital-silence runs, ENF phase discontinuity (Grigoras 2005/2007; Rodríguez, "
         "Apolinário & Biscainho 2010)"
     )
-
-    def __init__(self, params: EditParams | None = None) -> None:
-        loaded, self.rates = calibrated_params(EditParams, "edit_points")
-        self.p = params or loaded
-
-    def params(self) -> Mapping[str, Any]:
-        return params_dict(self.p)
-
-    def enabled(self, ctx: AnalysisContext) -> str | None:
-        return None
 
     def run(self, ctx: AnalysisContext) -> StageResult:
         a = ctx.audio(sr=self.p.sr)
@@ -185,10 +194,11 @@ class EditPointsStage:
         )
 
 
-class CompressionStage:
+class CompressionStage(_CalibratedStage[CompressionParams]):
     """Prior lossy encoding, codec class, bit-rate range and double MP3."""
 
     name: ClassVar[str] = "compression"
+    params_type: ClassVar[type[Any]] = CompressionParams
     version: ClassVar[str] = "1.0"
     description: ClassVar[str] = (
         "Estimates whether the audio was lossy-encoded before its current container, from the "
@@ -199,16 +209,6 @@ class CompressionStage:
         "long-term spectrum cutoff and quantisation-hole statistics (D'Alessandro & Shi 2009; "
         "Yang, Shi & Huang 2009)"
     )
-
-    def __init__(self, params: CompressionParams | None = None) -> None:
-        loaded, self.rates = calibrated_params(CompressionParams, "compression")
-        self.p = params or loaded
-
-    def params(self) -> Mapping[str, Any]:
-        return params_dict(self.p)
-
-    def enabled(self, ctx: AnalysisContext) -> str | None:
-        return None
 
     def run(self, ctx: AnalysisContext) -> StageResult:
         a = ctx.audio()
@@ -251,10 +251,11 @@ class CompressionStage:
         )
 
 
-class VoiceBackgroundStage:
+class VoiceBackgroundStage(_CalibratedStage[VoiceBackgroundParams]):
     """Advisory: signs that loud events were mixed in after the voice was recorded."""
 
     name: ClassVar[str] = "voice_background"
+    params_type: ClassVar[type[Any]] = VoiceBackgroundParams
     version: ClassVar[str] = "1.0"
     description: ClassVar[str] = (
         "Advisory: for loud events overlapping speech, compares bandwidth, automatic-gain "
@@ -262,16 +263,6 @@ class VoiceBackgroundStage:
     )
     requires: ClassVar[tuple[str, ...]] = ()
     method: ClassVar[str] = "bandwidth, AGC-pumping and noise-floor consistency (Maher 2009)"
-
-    def __init__(self, params: VoiceBackgroundParams | None = None) -> None:
-        loaded, self.rates = calibrated_params(VoiceBackgroundParams, "voice_background")
-        self.p = params or loaded
-
-    def params(self) -> Mapping[str, Any]:
-        return params_dict(self.p)
-
-    def enabled(self, ctx: AnalysisContext) -> str | None:
-        return None
 
     def run(self, ctx: AnalysisContext) -> StageResult:
         a = ctx.audio(sr=self.p.sr)
