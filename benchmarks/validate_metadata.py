@@ -20,10 +20,8 @@ import json
 import tempfile
 from collections import defaultdict
 from datetime import UTC, datetime
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 
 from earwitness.decode import load_audio, probe
@@ -32,7 +30,7 @@ from earwitness.metadata.checks import MetadataParams
 from earwitness.metadata.stage import MetadataStage
 from earwitness.pipeline import AnalysisContext
 from earwitness.synth import babble, encode_file
-from earwitness.synth.encode import encode_av_file
+from earwitness.synth.encode import encode_av_file, insert_timestamp_gap
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -67,19 +65,7 @@ def codes_of(path: Path) -> list[str] | None:
 
 
 def add_gap(src: Path, out: Path) -> Path:
-    with av.open(str(src)) as inp, av.open(str(out), "w", format="webm") as outc:
-        istream = inp.streams.audio[0]
-        ostream = outc.add_stream_from_template(istream)
-        shift = int(Fraction(3, 10) / istream.time_base)
-        for packet in inp.demux(istream):
-            if packet.dts is None:
-                continue
-            if packet.pts is not None and packet.pts * istream.time_base > 1:
-                packet.pts += shift
-                packet.dts += shift
-            packet.stream = ostream
-            outc.mux(packet)
-    return out
+    return insert_timestamp_gap(src, out, after_s=1.0, gap_s=0.3)
 
 
 def main() -> int:

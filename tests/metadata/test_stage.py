@@ -5,10 +5,8 @@ from __future__ import annotations
 import dataclasses
 import struct
 from datetime import UTC, datetime
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
@@ -17,7 +15,7 @@ from earwitness.metadata.checks import FileFacts, MetadataParams, check_times
 from earwitness.metadata.headers import _crc16, read_head_tail, read_mp3_header
 from earwitness.metadata.stage import MetadataStage
 from earwitness.pipeline import AnalysisContext, StageRegistry, StageResult, builtins
-from earwitness.synth.encode import encode_av_file, encode_file
+from earwitness.synth.encode import encode_av_file, encode_file, insert_timestamp_gap
 from tests.decode.helpers import write_wav
 
 SR = 48000
@@ -269,19 +267,7 @@ def test_multiple_audio_tracks(tmp_path: Path, rng: np.random.Generator) -> None
 def test_timestamp_gap(tmp_path: Path, rng: np.random.Generator) -> None:
     """Packets of a WebM Opus stream shifted by 0.5 s after 1 s: a cut-and-join trace."""
     src = encode_file(tmp_path / "src.webm", _speechy(rng), sr=SR)
-    out = tmp_path / "gap.webm"
-    with av.open(str(src)) as inp, av.open(str(out), "w", format="webm") as outc:
-        istream = inp.streams.audio[0]
-        ostream = outc.add_stream_from_template(istream)
-        shift = int(Fraction(1, 2) / istream.time_base)
-        for packet in inp.demux(istream):
-            if packet.dts is None:
-                continue
-            if packet.pts is not None and packet.pts * istream.time_base > 1:
-                packet.pts += shift
-                packet.dts += shift
-            packet.stream = ostream
-            outc.mux(packet)
+    out = insert_timestamp_gap(src, tmp_path / "gap.webm", after_s=1.0, gap_s=0.5)
     result = _run(out)
     assert "timestamp_gap" in _codes(result)
     gap = next(f for f in result.findings if f.details.get("code") == "timestamp_gap")

@@ -193,3 +193,32 @@ def encode_av_file(
             for packet in _audio_packets(stream, x, sr, rate, layout):
                 container.mux(packet)
     return p
+
+
+def insert_timestamp_gap(
+    src: str | Path,
+    out: str | Path,
+    *,
+    after_s: float,
+    gap_s: float,
+    container_format: str = "webm",
+) -> Path:
+    """Remux the first audio stream of ``src`` into ``out`` without re-encoding, shifting the
+    timestamps of every packet after ``after_s`` by ``gap_s``: the trace a cut-and-join in a
+    container leaves (a hole in the timeline with no missing samples). Returns ``out``."""
+    with av.open(str(src)) as inp, av.open(str(out), "w", format=container_format) as outc:
+        istream = inp.streams.audio[0]
+        ostream = outc.add_stream_from_template(istream)
+        tb = istream.time_base
+        if tb is None:
+            raise ValueError(f"{src}: audio stream has no time base")
+        shift = int(Fraction(gap_s).limit_denominator(100_000) / tb)
+        for packet in inp.demux(istream):
+            if packet.dts is None:
+                continue
+            if packet.pts is not None and packet.pts * tb > after_s:
+                packet.pts += shift
+                packet.dts += shift
+            packet.stream = ostream
+            outc.mux(packet)
+    return Path(out)
