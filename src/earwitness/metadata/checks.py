@@ -41,6 +41,8 @@ _STANDARD_RATES = {
     352800,
     384000,
 }
+# MPEG-1/2/2.5 Layer III sampling rates (ISO/IEC 11172-3, 13818-3)
+_MP3_RATES = {8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000}
 _CODEC_RATES: dict[str, set[int]] = {
     "opus": {48000},
     "amr_nb": {8000},
@@ -48,8 +50,8 @@ _CODEC_RATES: dict[str, set[int]] = {
     "libopencore_amrnb": {8000},
     "amr_wb": {16000},
     "amrwb": {16000},
-    "mp3float": {8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000},
-    "mp3": {8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000},
+    "mp3float": _MP3_RATES,
+    "mp3": _MP3_RATES,
     "aac": {
         7350,
         8000,
