@@ -71,14 +71,18 @@ def load_error_rates(detector: str) -> ErrorRates | None:
     )
 
 
-def _jsonable(value: Any) -> Any:
-    """Convert numpy scalars/arrays and tuples in ``details`` to plain JSON values."""
+def json_value(value: Any) -> Any:
+    """Convert numpy scalars/arrays and tuples to plain JSON values (non-finite floats -> None).
+
+    Used for finding details and report sections. The audit chain has its own converter
+    (:func:`earwitness.custody.chain.plain_json`), which keeps non-finite floats as strings
+    because entry hashes must never change."""
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [json_value(v) for v in value]
     if hasattr(value, "tolist"):
-        return _jsonable(value.tolist())
+        return json_value(value.tolist())
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
@@ -121,7 +125,7 @@ class Finding:
             "end_s": round(float(self.end_s), 4),
             "score": None if not math.isfinite(self.score) else float(self.score),
             "label": self.label,
-            "details": _jsonable(self.details),
+            "details": json_value(self.details),
             "method": self.method,
             "stage": self.stage,
             "advisory": self.advisory,

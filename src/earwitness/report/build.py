@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from earwitness import __version__
-from earwitness.findings import _jsonable
+from earwitness.findings import json_value
 from earwitness.pipeline.stage import StageRun
 
 if TYPE_CHECKING:
@@ -202,7 +202,7 @@ def stage_section(run: StageRun) -> dict[str, Any]:
         "error": run.error,
         "reason": run.reason,
         "elapsed_s": round(float(run.elapsed_s), 3),
-        "params": _jsonable(dict(run.params)),
+        "params": json_value(dict(run.params)),
         "findings": len(res.findings) if res is not None else 0,
         "artifacts": sorted(res.artifacts) if res is not None else [],
         "limitations": list(res.limitations) if res is not None else [],
@@ -278,7 +278,7 @@ def build_report(
         f.to_dict() for run in runs if run.result is not None for f in run.result.findings
     )
     summary = {
-        run.name: _jsonable(dict(run.result.summary))
+        run.name: json_value(dict(run.result.summary))
         for run in runs
         if run.result is not None and run.result.summary
     }
@@ -292,7 +292,7 @@ def build_report(
         "item": item_section(item),
         "custody": custody_section(item, store),
         "questions": _questions(runs, options),
-        "options": _jsonable(options.to_dict()),
+        "options": json_value(options.to_dict()),
         "stages": [stage_section(r) for r in runs],
         "findings": findings,
         "finding_counts": counts,
