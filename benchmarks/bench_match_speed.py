@@ -19,7 +19,6 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +28,13 @@ import match_data as md
 from earwitness.decode import load_audio
 from earwitness.fingerprint import fingerprint, match_audio, match_fingerprint, open_index
 from earwitness.fingerprint.features import _BITS, FingerprintParams
-from earwitness.fingerprint.index import ITEM_GAP
-from earwitness.fingerprint.postings import DIR_MIN_POSTINGS, HASH_BITS
+from earwitness.fingerprint.index import ITEM_GAP, write_segment
+from earwitness.fingerprint.postings import (
+    BLOCK_BITS,
+    HASH_BITS,
+    PackedSegment,
+    packed_layout,
+)
 from earwitness.synth import encode_file
 
 
@@ -89,8 +93,9 @@ def simulate(
     """Write an embedded index of ``hours`` 1-hour items with synthetic postings.
 
     Hashes come from a pool of 4M draws of ``model``; positions are uniform. Since positions
-    are independent of hashes, the hash-sorted segment is written directly from the hash
-    counts (no sort needed).
+    are independent of hashes, the packed segment (``postings.pack``'s layout) is written
+    directly from the hash counts, in chunks (no sort needed: within one hash the words may
+    be in any order for the look-up's bucket search).
     """
     params = FingerprintParams()
     open_index(directory)  # creates the manifest
@@ -103,22 +108,32 @@ def simulate(
     for a in range(0, n, chunk):
         b = min(n, a + chunk)
         counts += np.bincount(pool[rng.integers(0, pool.size, b - a)], minlength=1 << HASH_BITS)
-    pos = np.empty(n, dtype=np.uint32)
-    for a in range(0, n, chunk):
-        b = min(n, a + chunk)
-        item = rng.integers(0, n_items, b - a)
-        pos[a:b] = item * (frames_h + ITEM_GAP) + rng.integers(0, frames_h, b - a)
-    sid = uuid.uuid4().hex[:16]
-    big = n >= DIR_MIN_POSTINGS
-    if big:
-        np.save(directory / f"seg-{sid}-d.npy", np.r_[0, np.cumsum(counts)].astype(np.uint32))
-    else:
-        hs = np.repeat(np.arange(counts.size, dtype=np.uint32), counts)
-        np.save(directory / f"seg-{sid}-h.npy", hs)
-    np.save(directory / f"seg-{sid}-p.npy", pos)
-    del pos, counts
+    next_pos = n_items * (frames_h + ITEM_GAP)
+    blocks = np.arange(-(-next_pos // (1 << BLOCK_BITS)), dtype=np.uint32)  # all occupied
+    lay = packed_layout(n_postings=n, n_blocks=blocks.size)
+    words = np.empty(n, dtype=np.uint32)
+    csum = np.r_[0, np.cumsum(counts)]
+    step = 1 << 20
+    for h0 in range(0, counts.size, step):
+        lo, hi = int(csum[h0]), int(csum[h0 + step])
+        if hi == lo:
+            continue
+        h = np.repeat(np.arange(h0, h0 + step, dtype=np.uint64), counts[h0 : h0 + step])
+        item = rng.integers(0, n_items, hi - lo)
+        pos = item * (frames_h + ITEM_GAP) + rng.integers(0, frames_h, hi - lo)
+        low = h & np.uint64((1 << lay.low_bits) - 1)
+        words[lo:hi] = (low << np.uint64(lay.pos_bits)) | pos.astype(np.uint64)
+    bucket_counts = counts.reshape(1 << lay.dir_bits, -1).sum(axis=1)
+    seg = PackedSegment(
+        words=words,
+        directory=np.r_[0, np.cumsum(bucket_counts)].astype(np.uint32),
+        blocks=blocks,
+        layout=lay,
+    )
+    rec = write_segment(directory, seg)
+    del words, counts, seg
     man = json.loads((directory / "manifest.json").read_text())
-    man["segments"] = [{"id": sid, "n": n, "dir": bool(big)}]
+    man["segments"] = [rec]
     man["items"] = {
         f"sim{k:05d}": {
             "sha256": f"{k:064x}",
@@ -129,7 +144,7 @@ def simulate(
         }
         for k in range(n_items)
     }
-    man["next_pos"] = n_items * (frames_h + ITEM_GAP)
+    man["next_pos"] = next_pos
     (directory / "manifest.json").write_text(json.dumps(man))
 
 
@@ -157,7 +172,7 @@ def main() -> int:
     print(
         f"postings/h: digits {per_hour_fsdd:.0f}, continuous speech (JFK) "
         f"{per_hour_dense:.0f}; simulating {per_hour:.0f}/h = "
-        f"{per_hour * 8 / 1e6:.2f} MB/h"
+        f"{per_hour * 4 / 1e6:.2f} MB/h of posting words"
     )
     conds = md.conditions(np.random.default_rng(5))
     scale_conds = [

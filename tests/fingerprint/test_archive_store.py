@@ -77,3 +77,28 @@ def test_remove_is_audited_and_rebuild_restores(
     assert rebuild(store) == 2
     assert old.id in store_index(store)
     assert _run_stage(store, new)
+
+
+def test_rebuild_replaces_index_of_an_older_version(
+    tmp_path: Path, store_dir: Path, rng: np.random.Generator
+) -> None:
+    import json
+
+    import pytest
+
+    from earwitness.fingerprint.index import IncompatibleIndexError
+
+    store, old, new = _setup(tmp_path, store_dir, rng)
+    man_path = Path(store.data_dir("index")) / "embedded" / "manifest.json"
+    man = json.loads(man_path.read_text())
+    man_path.write_text(json.dumps({**man, "version": 1}))
+    with pytest.raises(IncompatibleIndexError, match="rebuild-index"):
+        store_index(store)
+    assert rebuild(store) == 2
+    assert old.id in store_index(store) and new.id in store_index(store)
+    entry = store.audit_entries()[-1]
+    assert (
+        entry.action == "index_rebuild"
+        and "version 1" in entry.details["discarded_incompatible_index"]
+    )
+    assert _run_stage(store, new)

@@ -155,30 +155,77 @@ def test_self_match_finds_pasted_segment(rng: np.random.Generator) -> None:
     assert best.src_start_s + 0.3 > 1.5 and best.src_end_s < 3.3
 
 
-def test_directory_segments_equal_sorted_segments(
-    tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(0, 3000),
+    hash_bits=st.integers(1, 26),
+    span_bits=st.integers(1, 32),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_packed_segment_equals_brute_force(
+    n: int, hash_bits: int, span_bits: int, seed: int
 ) -> None:
-    """A large (directory) segment answers exactly like a small (sorted-hash) one."""
-    import earwitness.fingerprint.index as index_mod
+    """Packed 32-bit postings: lossless, and each hash's range holds exactly its postings."""
+    from earwitness.fingerprint.postings import pack, packed_ranges, to_global, unpack
 
-    y = _speech(rng, 30.0)
-    fp = fingerprint(y=y, sr=SR)
-    small = open_index(tmp_path / "small")
-    small.add(item_id="a", sha256="a" * 64, duration_s=30.0, fp=fp)
-    monkeypatch.setattr(index_mod, "DIR_MIN_POSTINGS", 1)
-    big = open_index(tmp_path / "big")
-    big.add(item_id="a", sha256="a" * 64, duration_s=30.0, fp=fp)
-    assert big.stats()["segments"] == 1 and any((tmp_path / "big").glob("seg-*-d.npy"))
-    q = fingerprint(y=y[3 * SR : 13 * SR], sr=SR, query=True)
-    h, _ = expand_query(trip=q)
-    a = small.lookup(h, max_postings=10**9)
-    b = big.lookup(h, max_postings=10**9)
-    key_a = sorted(zip(a.rows.tolist(), a.ref_t.tolist(), strict=True))
-    key_b = sorted(zip(b.rows.tolist(), b.ref_t.tolist(), strict=True))
-    assert key_a == key_b
-    ph_a, pt_a = small.postings("a")
-    ph_b, pt_b = big.postings("a")
-    assert np.array_equal(ph_a, ph_b) and np.array_equal(pt_a, pt_b)
+    r = np.random.default_rng(seed)
+    hashes = r.integers(0, 1 << hash_bits, n, dtype=np.uint64).astype(np.uint32)
+    pos = r.integers(0, 1 << span_bits, n, dtype=np.uint64).astype(np.uint32)
+    seg = pack(hashes, pos)
+    lay = seg.layout
+    assert seg.words.dtype == np.uint32 and lay.low_bits + lay.pos_bits <= 32
+    assert seg.directory.size == (1 << lay.dir_bits) + 1
+    h, p = unpack(seg)
+    order = np.lexsort((pos, hashes))
+    assert np.array_equal(h, hashes[order]) and np.array_equal(p, pos[order])
+    query = np.r_[hashes[: min(n, 50)], r.integers(0, 1 << 26, 50)].astype(np.uint32)
+    lo, cnt = packed_ranges(seg, query)
+    for k, q in enumerate(query):
+        got = sorted(to_global(seg, seg.words[lo[k] : lo[k] + cnt[k]]).tolist())
+        assert got == sorted(pos[hashes == q].astype(np.int64).tolist())
+
+
+def test_index_costs_four_bytes_per_posting(archive: tuple) -> None:
+    """One 32-bit word per posting; the directory is sized to the segment (not 2**26)."""
+    index, _ = archive
+    st_ = index.stats()
+    words = sum(f.stat().st_size - 128 for f in index.dir.glob("seg-*-w.npy"))
+    assert words == 4 * st_["postings"]
+    assert st_["bytes"] < 4.6 * st_["postings"] + 4096 * (st_["segments"] + 1)
+
+
+def test_old_index_version_refused_with_rebuild_hint(tmp_path: Path) -> None:
+    import json
+
+    from earwitness.fingerprint.index import IncompatibleIndexError
+
+    open_index(tmp_path / "idx")
+    man_path = tmp_path / "idx" / "manifest.json"
+    man = json.loads(man_path.read_text())
+    for key, old in (("version", 1), ("algorithm_version", man["algorithm_version"] - 1)):
+        man_path.write_text(json.dumps({**man, key: old}))
+        with pytest.raises(IncompatibleIndexError, match="rebuild-index"):
+            open_index(tmp_path / "idx")
+
+
+def test_old_fingerprint_file_refused(archive: tuple, tmp_path: Path) -> None:
+    import json
+
+    from earwitness.fingerprint.features import ALGORITHM_VERSION
+
+    index, _ = archive
+    out = tmp_path / "fp.npz"
+    export_fingerprints(index, ["item0"], out)
+    with np.load(out) as data:
+        members = {k: data[k] for k in data.files}
+    header = json.loads(str(members["header"]))
+    header["algorithm_version"] = ALGORITHM_VERSION - 1
+    members["header"] = np.array(json.dumps(header))
+    old = tmp_path / "old.npz"
+    with open(old, "wb") as fh:
+        np.savez_compressed(fh, **members)
+    with pytest.raises(InputError, match=f"v{ALGORITHM_VERSION - 1}"):
+        import_fingerprints(open_index(tmp_path / "other"), old)
 
 
 def test_hit_budget_keeps_rarest_hashes() -> None:

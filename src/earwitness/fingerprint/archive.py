@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,7 +14,7 @@ from earwitness.custody.records import ItemRecord
 from earwitness.decode import load_audio
 from earwitness.errors import InputError, NotFoundError
 from earwitness.fingerprint.features import FingerprintParams, fingerprint
-from earwitness.fingerprint.index import ArchiveIndex, open_index
+from earwitness.fingerprint.index import ArchiveIndex, IncompatibleIndexError, open_index
 from earwitness.fingerprint.matcher import ArchiveMatch
 from earwitness.fingerprint.refine import refine_match
 
@@ -51,8 +52,18 @@ def remove_item(store: EvidenceStore, item_id: str, *, reason: str | None = None
 
 
 def rebuild(store: EvidenceStore, *, progress: Callable[[ItemRecord], None] | None = None) -> int:
-    """Rebuild the index from every stored original. Returns the number of items indexed."""
-    index = store_index(store)
+    """Rebuild the index from every stored original. Returns the number of items indexed.
+
+    An index of another fingerprint or storage version (which refuses to open) is derived
+    data: it is discarded and rebuilt, and the audit entry records that it was.
+    """
+    discarded = ""
+    try:
+        index = store_index(store)
+    except IncompatibleIndexError as exc:
+        shutil.rmtree(Path(store.data_dir("index")) / DEFAULT_BACKEND)
+        discarded = str(exc)
+        index = store_index(store)
     index.clear()
     n = 0
     for item in store.items():
@@ -66,7 +77,10 @@ def rebuild(store: EvidenceStore, *, progress: Callable[[ItemRecord], None] | No
             store.audit("index_failed", item_id=item.id, details={"error": str(exc)})
         if progress:
             progress(item)
-    store.audit("index_rebuild", item_id=None, details={"items": n})
+    details: dict[str, object] = {"items": n}
+    if discarded:
+        details["discarded_incompatible_index"] = discarded
+    store.audit("index_rebuild", item_id=None, details=details)
     return n
 
 

@@ -3,9 +3,10 @@
 The embedded backend keeps postings ``(hash, global frame)`` in sorted, memory-mapped ``.npy``
 segments (a small log-structured merge tree: each add writes a small sorted segment; when there
 are more than ``max_segments`` the smaller ones are merged). Every item owns a range of the
-global frame axis, so a posting needs only 8 bytes. A JSON manifest lists the segments and
-items; writers take an exclusive ``fcntl`` lock and replace the manifest atomically, so two
-ingest processes can add at once; readers need no lock.
+global frame axis; a posting is one 32-bit word (``postings.pack``: a directory sized to the
+segment makes the top hash bits implicit). A JSON manifest lists the segments and items;
+writers take an exclusive ``fcntl`` lock and replace the manifest atomically, so two ingest
+processes can add at once; readers need no lock.
 """
 
 from __future__ import annotations
@@ -30,16 +31,19 @@ from earwitness.fingerprint.features import (
     Triplets,
 )
 from earwitness.fingerprint.postings import (
-    DIR_MIN_POSTINGS,
+    PackedLayout,
+    PackedSegment,
     budget_mask,
-    build_directory,
     gather,
-    ranges,
-    sort_postings,
+    pack,
+    packed_ranges,
+    to_global,
+    unpack,
 )
 
 FORMAT = "earwitness-archive-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: one 32-bit word per posting (v1: 8 bytes)
+_SEGMENT_FILES = ("w", "d", "b", "h", "p")  # v2 words/directory/blocks; v1 hashes/positions
 ITEM_GAP = 64  # frames left free between items on the global axis
 
 
@@ -121,6 +125,10 @@ def open_index(
     return _BACKENDS[backend](Path(directory), params or FingerprintParams())
 
 
+class IncompatibleIndexError(StoreError):
+    """The index on disk was built by another fingerprint or storage format: rebuild it."""
+
+
 class EmbeddedIndex:
     """Sorted memory-mapped posting segments plus a JSON manifest, in one directory."""
 
@@ -131,7 +139,7 @@ class EmbeddedIndex:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.params = params
         self.max_segments = max_segments
-        self._cache: dict[str, tuple[np.ndarray | None, np.ndarray | None, np.ndarray]] = {}
+        self._cache: dict[str, PackedSegment] = {}
         with self._locked():
             man = self._read_manifest()
             if man is None:
@@ -159,9 +167,16 @@ class EmbeddedIndex:
             or man.get("algorithm_version") != ALGORITHM_VERSION
             or man.get("params") != self.params.to_dict()
         ):
-            raise StoreError(
+            raise IncompatibleIndexError(
                 f"{self.dir}: the archive index was built with a different fingerprint "
-                f"({man.get('algorithm')} v{man.get('algorithm_version')}); run "
+                f"({man.get('algorithm')} v{man.get('algorithm_version')}; this earwitness "
+                f"uses {ALGORITHM} v{ALGORITHM_VERSION}); run "
+                "`earwitness match --rebuild-index` to rebuild it from the store"
+            )
+        if man.get("version") != FORMAT_VERSION:
+            raise IncompatibleIndexError(
+                f"{self.dir}: the archive index has storage format version "
+                f"{man.get('version')} (this earwitness reads version {FORMAT_VERSION}); run "
                 "`earwitness match --rebuild-index` to rebuild it from the store"
             )
 
@@ -195,46 +210,31 @@ class EmbeddedIndex:
 
     # -- segments -----------------------------------------------------------------------
     def _write_segment(self, hashes: np.ndarray, pos: np.ndarray) -> dict[str, Any]:
-        sid = uuid.uuid4().hex[:16]
-        h, p = sort_postings(hashes.astype(np.uint32), pos.astype(np.uint32))
-        # Large segments store a hash directory (4 bytes per possible hash) instead of the
-        # sorted hashes (4 bytes per posting): smaller at scale, and an O(1) look-up.
-        big = h.size >= DIR_MIN_POSTINGS
-        arrays = (("d", build_directory(h)), ("p", p)) if big else (("h", h), ("p", p))
-        for suffix, arr in arrays:
-            tmp = self.dir / f".seg-{sid}-{suffix}.tmp.npy"
-            np.save(tmp, arr)
-            os.replace(tmp, self.dir / f"seg-{sid}-{suffix}.npy")
-        return {"id": sid, "n": int(h.size), "dir": bool(big)}
+        return write_segment(self.dir, pack(hashes, pos))
 
-    def _load_segment(self, sid: str) -> tuple[np.ndarray, np.ndarray]:
-        """(sorted hashes, positions) of a segment; hashes are expanded from a directory."""
-        d, h, p = self._open_segment(sid)
-        if h is None:
-            assert d is not None
-            h = np.repeat(np.arange(d.size - 1, dtype=np.uint32), np.diff(np.asarray(d)))
-        return h, p
+    def _load_segment(self, rec: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        """(hashes, global positions) of a segment, sorted by (hash, position)."""
+        return unpack(self._open_segment(rec))
 
-    def _open_segment(self, sid: str) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray]:
+    def _open_segment(self, rec: dict[str, Any]) -> PackedSegment:
+        """The memory-mapped segment of manifest record ``rec``."""
+        sid = rec["id"]
         if sid not in self._cache:
-            dpath = self.dir / f"seg-{sid}-d.npy"
-            d = h = None
-            if dpath.exists():
-                d = np.load(dpath, mmap_mode="r")
-            else:
-                h = np.load(self.dir / f"seg-{sid}-h.npy", mmap_mode="r")
-            p = np.load(self.dir / f"seg-{sid}-p.npy", mmap_mode="r")
-            self._cache[sid] = (d, h, p)
+            w, d, b = (
+                np.load(self.dir / f"seg-{sid}-{x}.npy", mmap_mode="r") for x in ("w", "d", "b")
+            )
+            lay = PackedLayout(dir_bits=int(rec["dir_bits"]), pos_bits=int(rec["pos_bits"]))
+            self._cache[sid] = PackedSegment(words=w, directory=d, blocks=b, layout=lay)
         return self._cache[sid]
 
     def _delete_segment(self, sid: str) -> None:
         self._cache.pop(sid, None)
-        for suffix in ("h", "p", "d"):
+        for suffix in _SEGMENT_FILES:
             with contextlib.suppress(FileNotFoundError):
                 (self.dir / f"seg-{sid}-{suffix}.npy").unlink()
 
     def _merge(self, man: dict[str, Any], sids: Sequence[str]) -> None:
-        parts = [self._load_segment(s) for s in sids]
+        parts = [self._load_segment(s) for s in man["segments"] if s["id"] in sids]
         h = np.concatenate([np.asarray(a) for a, _ in parts])
         p = np.concatenate([np.asarray(b) for _, b in parts])
         seg = self._write_segment(h, p)
@@ -300,7 +300,7 @@ class EmbeddedIndex:
             old: list[str] = []
             segs: list[dict[str, Any]] = []
             for seg in man["segments"]:
-                h, p = self._load_segment(seg["id"])
+                h, p = self._load_segment(seg)
                 inside = (p >= lo) & (p < hi)
                 if inside.any():
                     keep = ~inside
@@ -357,8 +357,8 @@ class EmbeddedIndex:
         for attempt in range(3):
             man = self._manifest()
             try:
-                segs = [self._open_segment(seg["id"]) for seg in man["segments"]]
-                spans = [ranges(query=hashes, sorted_hashes=h, directory=d) for d, h, _ in segs]
+                segs = [self._open_segment(seg) for seg in man["segments"]]
+                spans = [packed_ranges(seg, hashes) for seg in segs]
                 total = np.zeros(hashes.size, np.int64)
                 for _, n in spans:
                     total += n
@@ -367,10 +367,10 @@ class EmbeddedIndex:
                 )
                 rows_l: list[np.ndarray] = []
                 pos_l: list[np.ndarray] = []
-                for (_, _, p), (lo, n) in zip(segs, spans, strict=True):
-                    r, v = gather(values=p, lo=lo, n=np.where(keep, n, 0))
+                for seg, (lo, n) in zip(segs, spans, strict=True):
+                    r, v = gather(values=seg.words, lo=lo, n=np.where(keep, n, 0))
                     rows_l.append(r)
-                    pos_l.append(v.astype(np.int64))
+                    pos_l.append(to_global(seg, v))
                 break
             except FileNotFoundError:  # a concurrent merge replaced a segment: re-read
                 self._cache.clear()
@@ -405,7 +405,7 @@ class EmbeddedIndex:
         lo, hi = info["start"], info["start"] + info["n_frames"]
         hs, ts = [], []
         for seg in man["segments"]:
-            h, p = self._load_segment(seg["id"])
+            h, p = self._load_segment(seg)
             inside = (np.asarray(p) >= lo) & (np.asarray(p) < hi)
             hs.append(np.asarray(h)[inside])
             ts.append(np.asarray(p)[inside].astype(np.int64) - lo)
@@ -425,6 +425,21 @@ class EmbeddedIndex:
             "hours": self.total_duration_s() / 3600.0,
             "bytes": int(size),
         }
+
+
+def write_segment(directory: Path, seg: PackedSegment) -> dict[str, Any]:
+    """Write a packed segment's files (atomically each) and return its manifest record."""
+    sid = uuid.uuid4().hex[:16]
+    for suffix, arr in (("w", seg.words), ("d", seg.directory), ("b", seg.blocks)):
+        tmp = directory / f".seg-{sid}-{suffix}.tmp.npy"
+        np.save(tmp, arr)
+        os.replace(tmp, directory / f"seg-{sid}-{suffix}.npy")
+    return {
+        "id": sid,
+        "n": seg.size,
+        "dir_bits": seg.layout.dir_bits,
+        "pos_bits": seg.layout.pos_bits,
+    }
 
 
 register_backend("embedded", lambda d, p: EmbeddedIndex(d, p))
