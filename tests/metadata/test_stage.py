@@ -198,6 +198,53 @@ def test_data_appended_to_wav(tmp_path: Path, rng: np.random.Generator) -> None:
     assert "wav_trailing_data" in _codes(_run(path))
 
 
+@pytest.mark.parametrize("extra", ["random", "zeros", "text", "one zero byte", "one byte"])
+def test_data_appended_to_flac(tmp_path: Path, rng: np.random.Generator, extra: str) -> None:
+    path = encode_file(tmp_path / "f.flac", _speechy(rng), sr=SR)
+    clean = path.read_bytes()
+    whole = _run(path).findings[0].details["flac_tail"]
+    assert whole["audio_end"] == len(clean) and whole["trailing_bytes"] == 0
+    appended = {
+        "random": rng.bytes(5000),
+        "zeros": bytes(3000),
+        "text": b"hidden payload " * 200,
+        "one zero byte": b"\0",
+        "one byte": b"\x7f",
+    }[extra]
+    path.write_bytes(clean + appended)
+    result = _run(path)
+    assert "flac_trailing_data" in _codes(result)
+    anomaly = next(f for f in result.findings if f.details.get("code") == "flac_trailing_data")
+    assert anomaly.details["values"]["trailing_bytes"] == len(appended)
+    assert anomaly.details["values"]["audio_end"] == len(clean)
+
+
+def test_flac_with_id3v1_tag_is_not_trailing_data(tmp_path: Path, rng: np.random.Generator) -> None:
+    path = encode_file(tmp_path / "f.flac", _speechy(rng), sr=SR)
+    tag = b"TAG" + b"title".ljust(30, b"\0") + bytes(95)
+    path.write_bytes(path.read_bytes() + tag)
+    result = _run(path)
+    assert "flac_trailing_data" not in _codes(result)
+    assert result.findings[0].details["flac_tail"]["id3v1"] is True
+
+
+def test_flac_frame_crc_zeros_find_every_frame_end(
+    tmp_path: Path, rng: np.random.Generator
+) -> None:
+    """The CRC-16 rule finds the end of a frame whose length FFmpeg's demuxer reports."""
+    import av
+
+    from earwitness.metadata.flac import frame_crc_zeros
+
+    path = encode_file(tmp_path / "f.flac", _speechy(rng, 2.0), sr=SR)
+    data = path.read_bytes()
+    with av.open(str(path)) as c:
+        packets = [(p.pos, p.size) for p in c.demux(c.streams.audio[0]) if p.size]
+    assert len(packets) > 3
+    for pos, size in packets:
+        assert size in frame_crc_zeros(data[pos : pos + size])
+
+
 @pytest.mark.parametrize(("rate", "key", "bitrate"), [(44056, "wav", None), (11025, "mp3", 64000)])
 def test_unusual_sample_rate(
     tmp_path: Path, rng: np.random.Generator, rate: int, key: str, bitrate: int | None

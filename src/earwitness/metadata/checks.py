@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from earwitness.decode import ProbeInfo
 from earwitness.decode.reader import DecodeReport
 from earwitness.metadata.encoders import EncoderHint
-from earwitness.metadata.flac import FlacStreamInfo
+from earwitness.metadata.flac import FlacStreamInfo, FlacTail
 from earwitness.metadata.headers import Mp3Header, OggTail, OpusHead, WavHeader
 
 _STANDARD_RATES = {
@@ -116,6 +116,7 @@ class FileFacts:
     ogg_tail: OggTail | None = None
     flac: FlacStreamInfo | None = None
     flac_decoded_md5: str | None = None
+    flac_tail: FlacTail | None = None
     hints: tuple[EncoderHint, ...] = ()
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     ingested_at: datetime | None = None
@@ -292,6 +293,23 @@ def check_headers(facts: FileFacts, params: MetadataParams) -> list[Anomaly]:
                 f"{w.trailing_bytes} bytes follow the WAV audio data and are not valid RIFF "
                 "chunks: data was appended to the file after it was written",
                 {"trailing_bytes": w.trailing_bytes, "chunks_after_data": w.chunks_after},
+            )
+        )
+    t = facts.flac_tail
+    if t is not None and t.trailing_bytes > 0:
+        out.append(
+            Anomaly(
+                "flac_trailing_data",
+                "data after the last FLAC frame",
+                f"{t.trailing_bytes} bytes follow the last FLAC audio frame (which ends, by "
+                f"its CRC-16, at byte {t.audio_end}): data was appended to the file after "
+                "it was encoded",
+                {
+                    "trailing_bytes": t.trailing_bytes,
+                    "audio_end": t.audio_end,
+                    "trailing_head_hex": t.trailing_head,
+                    "id3v1": t.id3v1,
+                },
             )
         )
     f = facts.flac

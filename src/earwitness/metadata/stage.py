@@ -29,7 +29,7 @@ from earwitness.metadata.checks import (
     run_checks,
 )
 from earwitness.metadata.encoders import EncoderHint, encoder_fields, recognise
-from earwitness.metadata.flac import decoded_md5, read_streaminfo
+from earwitness.metadata.flac import decoded_md5, read_flac_tail, read_streaminfo
 from earwitness.metadata.headers import (
     read_head_tail,
     read_mp3_header,
@@ -76,6 +76,7 @@ def gather_facts(
     ogg = read_ogg_tail(tail) if probe.format == "ogg" else None
     flac = read_streaminfo(head) if probe.format == "flac" else None
     flac_md5 = None
+    flac_tail = read_flac_tail(path, file_size=probe.size) if flac is not None else None
     if flac is not None and flac.has_md5 and decode.native_samples == flac.total_samples:
         flac_md5 = decoded_md5(path, bits_per_sample=flac.bits_per_sample)
     hints: list[EncoderHint] = recognise("container", probe.tags)
@@ -94,6 +95,7 @@ def gather_facts(
         ogg_tail=ogg,
         flac=flac,
         flac_decoded_md5=flac_md5,
+        flac_tail=flac_tail,
         hints=tuple(hints),
         now=now or datetime.now(UTC),
         ingested_at=ingested_at,
@@ -155,6 +157,7 @@ def describe(facts: FileFacts) -> dict[str, Any]:
         "ogg_last_page": facts.ogg_tail.to_dict() if facts.ogg_tail else None,
         "flac_streaminfo": facts.flac.to_dict() if facts.flac else None,
         "flac_decoded_md5": facts.flac_decoded_md5,
+        "flac_tail": facts.flac_tail.to_dict() if facts.flac_tail else None,
     }
 
 
