@@ -13,6 +13,12 @@ Two kinds of trace, measured on the decoded samples at the native rate:
   "Defeating fake-quality MP3", ACM MM&Sec, and D'Alessandro & Shi 2009, "MP3 bit rate quality
   detection through frequency spectrum analysis", ACM MM&Sec).
 
+- *MDCT frame grid*: an MDCT codec's zeroed coefficients come back exactly when the decoded
+  samples are re-analysed on the encoder's frame grid with its window, and nowhere else
+  (``forensics.mdct_grid``; Yang, Shi & Huang 2009; Moehrs, Herre & Geiger 2002, AES 112th
+  Convention, paper 5576). This finds AAC that kept the full band (FFmpeg's encoder at
+  128 kbit/s mono and above), where the spectrum shows nothing.
+
 Double MP3 (an MP3 re-encoded at a higher bit-rate than its content had) shows as an MP3 whose
 effective bandwidth is far below the usual low-pass of its declared bit-rate (Yang et al. 2009).
 """
@@ -26,6 +32,7 @@ import numpy as np
 from scipy import ndimage
 
 from earwitness.forensics.dsp import frame_view
+from earwitness.forensics.mdct_grid import GridParams, GridTrace, grid_trace
 
 LOSSY_CODECS = (
     "mp3",
@@ -62,6 +69,30 @@ _MP3_STEREO = (
     (256, 19600),
     (320, 20300),
 )
+# Low-pass of FFmpeg's native AAC encoder (44.1 kHz) by total bit-rate, mono and stereo, measured
+# on white noise; 22050 = full band. Re-measured by the validation script like the MP3 tables.
+_AAC_MONO = (
+    (32, 12554),
+    (48, 15848),
+    (64, 17356),
+    (96, 19401),
+    (128, 22050),
+    (160, 22050),
+    (192, 22050),
+    (256, 22050),
+    (320, 22050),
+)
+_AAC_STEREO = (
+    (32, 3811),
+    (48, 7709),
+    (64, 12532),
+    (96, 16774),
+    (128, 17334),
+    (160, 19509),
+    (192, 19423),
+    (256, 22050),
+    (320, 22050),
+)
 _RESAMPLE_NYQUISTS = (4000.0, 5512.5, 8000.0, 11025.0, 22050.0, 24000.0)
 
 
@@ -81,6 +112,19 @@ class CompressionParams:
     resample_bands: tuple[tuple[float, float], ...] = ((0.96, 1.02), (1.1, 1.22))
     mp3_lowpass_mono: tuple[tuple[int, int], ...] = _MP3_MONO
     mp3_lowpass_stereo: tuple[tuple[int, int], ...] = _MP3_STEREO
+    aac_lowpass_mono: tuple[tuple[int, int], ...] = _AAC_MONO
+    aac_lowpass_stereo: tuple[tuple[int, int], ...] = _AAC_STEREO
+    grid_excess: float = 0.01
+    grid_zero_lsb: float = 1.0
+    grid_coarse_frames: int = 4
+    grid_verify_frames: int = 32
+
+    def grid(self) -> GridParams:
+        return GridParams(
+            coarse_frames=self.grid_coarse_frames,
+            verify_frames=self.grid_verify_frames,
+            zero_lsb=self.grid_zero_lsb,
+        )
 
 
 @dataclass(frozen=True)
@@ -100,10 +144,25 @@ class CompressionReport:
     bitrate_kbps_range: tuple[int, int] | None
     double_mp3: bool | None
     resample_nyquist_hz: float | None
+    grid: GridTrace | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def details(self) -> dict[str, Any]:
-        d = dict(self.__dict__)
+        d = {k: v for k, v in self.__dict__.items() if k != "grid"}
+        g = self.grid
+        d["mdct_grid"] = (
+            None
+            if g is None
+            else {
+                "excess": g.excess,
+                "zero_fraction": g.zero_fraction,
+                "off_grid_zero_fraction": g.null_zero_fraction,
+                "offset": g.offset,
+                "window": g.window,
+                "frames": g.frames,
+                "band_hz": list(g.band_hz),
+            }
+        )
         d["bitrate_kbps_range"] = list(self.bitrate_kbps_range) if self.bitrate_kbps_range else None
         d["notes"] = list(self.notes)
         return d
@@ -169,6 +228,29 @@ def _mp3_range(cutoff: float, table: tuple[tuple[int, int], ...]) -> tuple[int, 
     return (min(rates), max(rates)) if rates else None
 
 
+def _aac_range(
+    top: float | None, table: tuple[tuple[int, int], ...], full: float
+) -> tuple[int, int] | None:
+    """Bit-rates of ``table`` whose low-pass matches ``top`` (None: full band, >= ``full``)."""
+    if top is None:
+        rates = [b for b, f in table if f >= full]
+        return (min(rates), max(rates)) if rates else None
+    return _mp3_range(top, table)
+
+
+def _range_note(
+    name: str, stereo: tuple[int, int] | None, mono: tuple[int, int] | None
+) -> str | None:
+    if not (stereo or mono):
+        return None
+    return (
+        f"{name}-equivalent bit-rate: "
+        + (f"stereo {stereo[0]}-{stereo[1]} kbit/s" if stereo else "")
+        + (" or " if stereo and mono else "")
+        + (f"mono {mono[0]}-{mono[1]} kbit/s" if mono else "")
+    )
+
+
 def _expected_lowpass(table: tuple[tuple[int, int], ...], kbps: float) -> int:
     return min(table, key=lambda bf: abs(bf[0] - kbps))[1]
 
@@ -203,15 +285,51 @@ def assess(
         resample = near[0] if near else None
     hole_evidence = holes >= p.hole_threshold
     band_evidence = band_limited and resample is None and p.band_limit_is_lossy
-    prior = bool(hole_evidence or band_evidence)
-    score = float(max(holes / p.hole_threshold, (drop / p.drop_db) if band_limited else 0.0))
+    # the current decode of an MDCT stream is on its own grid trivially: searched only in PCM
+    # and lossless containers
+    grid = None if current_lossy else grid_trace(y=y, sr=sr, top_hz=cutoff or eff, params=p.grid())
+    grid_evidence = grid is not None and grid.excess >= p.grid_excess
+    prior = bool(hole_evidence or band_evidence or grid_evidence)
+    score = float(
+        max(
+            holes / p.hole_threshold,
+            (drop / p.drop_db) if band_limited else 0.0,
+            (grid.excess / p.grid_excess) if grid is not None else 0.0,
+        )
+    )
     codec_class = "none detected"
     rng_kbps: tuple[int, int] | None = None
     # in a lossy stream the current codec may fill the band above an earlier low-pass with
     # noise, so the effective bandwidth stands in for a missing brick-wall cutoff
     narrow_in_lossy = current_lossy and eff < p.narrow_ratio * nyq
     top = cutoff if band_limited else (eff if narrow_in_lossy else None)
-    if top is not None:
+    ranges: list[tuple[int, int] | None] = []
+    if grid_evidence and grid is not None and (top is None or top >= 8800):
+        family = "Vorbis" if grid.window == "vorbis" else "AAC"
+        codec_class = (
+            f"{family}-class MDCT codec (2048-sample frames, {grid.window} window; "
+            "frame-grid trace)"
+        )
+        if family == "AAC":
+            full = p.cutoff_margin * 22050
+            mono = _aac_range(top, p.aac_lowpass_mono, full)
+            stereo = _aac_range(top, p.aac_lowpass_stereo, full)
+            ranges = [stereo, mono]
+            note = _range_note("AAC (FFmpeg encoder, 44.1 kHz)", stereo, mono)
+        elif top is not None:
+            mono = _mp3_range(top, p.mp3_lowpass_mono)
+            stereo = _mp3_range(top, p.mp3_lowpass_stereo)
+            ranges = [stereo, mono]
+            note = _range_note("MP3", stereo, mono)
+        else:
+            note = None
+        if note:
+            notes.append(note)
+        notes.append(
+            f"{grid.zero_fraction:.1%} of MDCT coefficients are zero on the frame grid at "
+            f"offset {grid.offset} against {grid.null_zero_fraction:.1%} off the grid"
+        )
+    elif top is not None:
         if top < 5000:
             codec_class = "narrow-band speech codec (AMR-NB/GSM class) or 8 kHz source"
         elif top < 8800:
@@ -220,22 +338,24 @@ def assess(
             codec_class = "perceptual transform codec (MP3/AAC/Vorbis class)"
             mono = _mp3_range(top, p.mp3_lowpass_mono)
             stereo = _mp3_range(top, p.mp3_lowpass_stereo)
-            if stereo or mono:
-                both = [r for r in (stereo, mono) if r]
-                rng_kbps = (min(r[0] for r in both), max(r[1] for r in both))
-                notes.append(
-                    "MP3-equivalent bit-rate: "
-                    + (f"stereo {stereo[0]}-{stereo[1]} kbit/s" if stereo else "")
-                    + (" or " if stereo and mono else "")
-                    + (f"mono {mono[0]}-{mono[1]} kbit/s" if mono else "")
-                )
-        if resample is not None:
-            notes.append(
-                f"cutoff is at the Nyquist frequency of {2 * resample:.0f} Hz audio: "
-                "could be plain resampling rather than a codec"
-            )
+            ranges = [stereo, mono]
+            note = _range_note("MP3", stereo, mono)
+            if note:
+                notes.append(note)
     elif hole_evidence:
         codec_class = "perceptual transform codec (quantisation holes, no low-pass found)"
+    both = [r for r in ranges if r]
+    if both:
+        rng_kbps = (min(r[0] for r in both), max(r[1] for r in both))
+    if resample is not None:
+        notes.append(
+            f"cutoff is at the Nyquist frequency of {2 * resample:.0f} Hz audio: "
+            + (
+                "plain resampling alone would not leave the frame-grid trace"
+                if grid_evidence
+                else "could be plain resampling rather than a codec"
+            )
+        )
     double: bool | None = None
     if codec.startswith("mp3"):
         double = False
@@ -274,5 +394,6 @@ def assess(
         bitrate_kbps_range=rng_kbps,
         double_mp3=double,
         resample_nyquist_hz=resample,
+        grid=grid,
         notes=tuple(notes),
     )

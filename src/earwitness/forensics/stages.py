@@ -199,15 +199,17 @@ class CompressionStage(_CalibratedStage[CompressionParams]):
 
     name: ClassVar[str] = "compression"
     params_type: ClassVar[type[Any]] = CompressionParams
-    version: ClassVar[str] = "1.0"
+    version: ClassVar[str] = "1.1"
     description: ClassVar[str] = (
         "Estimates whether the audio was lossy-encoded before its current container, from the "
-        "spectral cutoff versus the container's Nyquist frequency and quantisation holes."
+        "spectral cutoff versus the container's Nyquist frequency, quantisation holes and "
+        "MDCT coefficients zeroed on an AAC/Vorbis frame grid."
     )
     requires: ClassVar[tuple[str, ...]] = ()
     method: ClassVar[str] = (
         "long-term spectrum cutoff and quantisation-hole statistics (D'Alessandro & Shi 2009; "
-        "Yang, Shi & Huang 2009)"
+        "Yang, Shi & Huang 2009); MDCT frame-grid search for zeroed coefficients (Yang, Shi & "
+        "Huang 2009; Moehrs, Herre & Geiger 2002)"
     )
 
     def run(self, ctx: AnalysisContext) -> StageResult:
@@ -247,6 +249,9 @@ class CompressionStage(_CalibratedStage[CompressionParams]):
                 "A recording band-limited by its source (e.g. a "
                 "telephone line, or an 8 kHz original) looks like a "
                 "narrow-band codec.",
+                "The frame-grid trace needs the decoded samples unchanged apart from gain "
+                "and 16-bit rounding: resampling, mixing, filtering or clipping after the "
+                "decode erase it, so full-band AAC that was processed is missed.",
             ),
         )
 
