@@ -1,9 +1,11 @@
 """Fetch the real sound effects used to validate the acoustic-event detectors.
 
-Downloads three Debian packages with ``apt-get download`` (no installation, no root needed),
-unpacks them with ``dpkg -x`` and writes the clips we use as 16-bit WAV files plus a manifest
-(``benchmarks/data/sfx/manifest.json``) naming, for each clip, its label, source package, path
-inside the package, author and licence. Nothing is committed: ``benchmarks/data/`` is
+Downloads Debian game-data packages with ``apt-get download`` (no installation, no root
+needed), unpacks them with ``dpkg -x`` and writes the clips we use as 16-bit WAV files plus a
+manifest (``benchmarks/data/sfx/manifest.json``) naming, for each clip, its label, source
+package, path inside the package, author and licence. The validation script splits the clips
+by *source package* (``validate_events.PACKAGE_HALF``), so no package gives clips to both the
+train and the validation half. Nothing is committed: ``benchmarks/data/`` is
 gitignored. The list of clips and their licences is reproduced in ``docs/events.md``.
 
 Usage::
@@ -28,7 +30,18 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-PACKAGES = ("openttd-opensfx", "teeworlds-data", "openarena-data")
+PACKAGES = (
+    "openttd-opensfx",
+    "teeworlds-data",
+    "openarena-data",
+    "warzone2100-data",
+    "hedgewars-data",
+    "btanks-data",
+    "freedoom",
+    "bzflag-data",
+    "chromium-bsu-data",
+    "alienblaster-data",
+)
 
 # OpenSFX: index in opensfx.cat -> label. Each entry in the catalogue carries its own title,
 # author and licence string, which is copied into the manifest verbatim.
@@ -99,6 +112,95 @@ OPENARENA = {
     },
 }
 
+WARZONE_LICENCE = "GPL-2+ (1999-2004 Eidos Interactive, 2005-2013 Warzone 2100 Project)"
+#: base.wz (a zip): audio/sfx/<path>.ogg -> label (cannon shots are left out: neither
+#: clearly gunfire nor an explosion)
+WARZONE = {
+    "weapons/mgbar1": "gunfire",
+    "weapons/mgbar2": "gunfire",
+    "weapons/mgbar3": "gunfire",
+    "weapons/mgtower": "gunfire",
+    "weapons/mgheavy": "gunfire",
+    "weapons/asltmg": "gunfire",
+    "explons/smlexpl": "explosion",
+    "explons/lrgexpl": "explosion",
+    "explons/atnkexpl": "explosion",
+    "explons/mpodexpl": "explosion",
+    "explons/nxsexpld": "explosion",
+    "vehicle/vtol-move": "aircraft",
+    "vehicle/vtolland": "aircraft",
+    "vehicle/vtoloff": "aircraft",
+    "vehicle/tflight": "aircraft",
+    "vehicle/tstart": "aircraft",
+    "vehicle/tland": "aircraft",
+    "vehicle/tread": "vehicle",
+    "vehicle/con-move": "vehicle",
+    "building/oilpump": "other",
+    "building/steam": "other",
+    "weapons/weld-1": "other",
+    "misc/scream": "other",
+}
+#: plain files inside a package (found by name under the unpacked tree): package ->
+#: (licence, credit, {file name: label})
+PLAIN: dict[str, tuple[str, str, dict[str, str]]] = {
+    "hedgewars-data": (
+        "GFDL-1.3 (Data/Sounds, see debian/copyright)",
+        "Andrey Korotaev and the Hedgewars Project",
+        {
+            "gun.ogg": "gunfire",
+            "shotgunfire.ogg": "gunfire",
+            "explosion.ogg": "explosion",
+            "plane.ogg": "aircraft",
+            "grenadeimpact.ogg": "other",
+            "hammer.ogg": "other",
+            "baseballbat.ogg": "other",
+            "steps.ogg": "other",
+        },
+    ),
+    "btanks-data": (
+        "GPL-2 with the Battle Tanks exception (see debian/copyright)",
+        "Vladimir Menshakov and the Battle Tanks Team",
+        {
+            "shot.ogg": "gunfire",
+            "explosion.ogg": "explosion",
+            "building-explosion1.ogg": "explosion",
+            "building-explosion2.ogg": "explosion",
+            "building-explosion3.ogg": "explosion",
+            "vehicle-explosion2.ogg": "explosion",
+            "dirt-bullet-explosion.ogg": "explosion",
+            "helicopter.ogg": "aircraft",
+            "train.ogg": "other",
+        },
+    ),
+    "bzflag-data": (
+        "LGPL-2.1 or MPL (see debian/copyright)",
+        "Tim Riker and the BZFlag contributors",
+        {"boom.wav": "explosion", "explosion.wav": "explosion"},
+    ),
+    "chromium-bsu-data": (
+        "Expat (data/wav/*, see debian/copyright)",
+        "Brian Redfern",
+        {"exploBig.wav": "explosion", "exploStd.wav": "explosion"},
+    ),
+    "alienblaster-data": (
+        "GPL-2+ (see debian/copyright)",
+        "Paul Grathwohl, Arne Hormann, Daniel Kuehn, Soenke Schwardt",
+        {"explosion.wav": "explosion", "explosionBoss.wav": "explosion"},
+    ),
+}
+FREEDOOM_LICENCE = "BSD-3-Clause (freedoom-license, see debian/copyright)"
+#: freedoom2.wad DMX sound lumps -> label
+FREEDOOM = {
+    "DSPISTOL": "gunfire",
+    "DSSHOTGN": "gunfire",
+    "DSDSHTGN": "gunfire",
+    "DSBAREXP": "explosion",
+    "DSRXPLOD": "explosion",
+    "DSDOROPN": "other",
+    "DSPUNCH": "other",
+    "DSMETAL": "other",
+}
+
 
 def _run(cmd: list[str], cwd: Path) -> None:
     subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
@@ -139,6 +241,25 @@ def _opensfx_entries(cat: Path) -> list[tuple[int, str, bytes]]:
         n = data[off]
         desc = data[off + 1 : off + 1 + n].rstrip(b"\0").decode("utf-8", "replace")
         out.append((i, desc, data[off + 1 + n : off + size]))
+    return out
+
+
+def _wad_sounds(wad: Path, names: set[str]) -> dict[str, tuple[np.ndarray, int]]:
+    """DMX sound lumps of a Doom WAD: header (format 3, rate, sample count), 16 pad bytes,
+    unsigned 8-bit samples, 16 pad bytes."""
+    data = wad.read_bytes()
+    n, table = struct.unpack("<II", data[4:12])
+    out = {}
+    for i in range(n):
+        off, size, raw = struct.unpack("<II8s", data[table + 16 * i : table + 16 * i + 16])
+        name = raw.rstrip(b"\0").decode("ascii", "replace")
+        if name not in names or size < 8:
+            continue
+        fmt, rate, count = struct.unpack("<HHI", data[off : off + 8])
+        if fmt != 3 or not 4000 <= rate <= 48000:
+            continue
+        pcm = np.frombuffer(data[off + 8 + 16 : off + 8 + count - 16], dtype=np.uint8)
+        out[name] = ((pcm.astype(np.float32) - 128.0) / 128.0, int(rate))
     return out
 
 
@@ -232,6 +353,49 @@ def main(argv: list[str] | None = None) -> int:
                     credit="OpenArena Team",
                     licence=OPENARENA_LICENCE,
                 )
+
+    base = next((root / "warzone2100-data").rglob("base.wz"))
+    with zipfile.ZipFile(base) as z:
+        for member, label in WARZONE.items():
+            x, sr = _decode_bytes(z.read(f"audio/sfx/{member}.ogg"), ".ogg")
+            add(
+                "warzone_" + member.replace("/", "_"),
+                label,
+                x,
+                sr,
+                package="warzone2100-data",
+                source=f"base.wz:audio/sfx/{member}.ogg",
+                credit="Eidos Interactive, Warzone 2100 Project",
+                licence=WARZONE_LICENCE,
+            )
+
+    for pkg, (licence, credit, files) in PLAIN.items():
+        for fname, label in files.items():
+            path = next(p for p in (root / pkg).rglob(fname) if "voices" not in p.parts)
+            x, sr = _decode_bytes(path.read_bytes(), path.suffix)
+            add(
+                f"{pkg.split('-')[0]}_{path.stem}",
+                label,
+                x,
+                sr,
+                package=pkg,
+                source=str(path.relative_to(root / pkg)),
+                credit=credit,
+                licence=licence,
+            )
+
+    wad = next((root / "freedoom").rglob("freedoom2.wad"))
+    for name, (x, sr) in _wad_sounds(wad, set(FREEDOOM)).items():
+        add(
+            f"freedoom_{name.lower()}",
+            FREEDOOM[name],
+            x,
+            sr,
+            package="freedoom",
+            source=f"freedoom2.wad:{name}",
+            credit="Contributors to the Freedoom project",
+            licence=FREEDOOM_LICENCE,
+        )
 
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     shutil.rmtree(root, ignore_errors=True)

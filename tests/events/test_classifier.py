@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,13 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from earwitness.errors import ModelError
-from earwitness.events.base import EventDetector
+from earwitness.events.base import DetectedEvent, EventDetector
 from earwitness.events.classifier import (
     BACKGROUND,
     MODEL_PATH,
     EventClassifier,
     TrainedDetector,
     novelty_onsets,
+    suppress_restated,
 )
 from earwitness.events.features import compute_features
 from earwitness.events.segment_features import FEATURE_NAMES, N_FEATURES, segment_features
@@ -134,3 +136,56 @@ def test_jet_drone_is_aircraft(rng: np.random.Generator, model: EventClassifier)
 def test_babble_alone_raises_no_event(rng: np.random.Generator, model: EventClassifier) -> None:
     y = _bed(rng, 20.0)
     assert TrainedDetector(model).detect(feats=compute_features(y=y, sr=SR)) == []
+
+
+def _ev(label: str, start: float, end: float) -> DetectedEvent:
+    return DetectedEvent(label, start, end, 0.9, "dsp_trained", "dsp-trained")
+
+
+def test_an_impulse_restated_under_the_other_label_is_suppressed() -> None:
+    blast = _ev("explosion", 2.0, 3.5)
+    echo = _ev("gunfire", 2.3, 2.5)  # inside the blast, 0.3 s after its onset
+    later = _ev("gunfire", 2.9, 3.0)  # inside the blast span but past the window
+    out = suppress_restated([blast, echo, later], within_s=0.6)
+    assert out == [blast, later]
+    assert suppress_restated([blast, echo], within_s=0.0) == [blast, echo]
+    plane = _ev("aircraft", 1.0, 9.0)  # a shot during a fly-by is its own event
+    assert suppress_restated([plane, echo], within_s=0.6) == [plane, echo]
+
+
+def test_decision_offsets_shift_the_label(model: EventClassifier) -> None:
+    prob = np.full((1, len(model.classes)), 0.02)
+    prob[0, model.classes.index(BACKGROUND)] = 0.5
+    prob[0, model.classes.index("gunfire")] = 0.4
+    prob /= prob.sum()
+    plain = replace(model, log_bias=np.zeros(len(model.classes)))
+    assert plain.classes[int(plain.decide(prob)[0])] == BACKGROUND
+    bias = np.zeros(len(model.classes))
+    bias[model.classes.index("gunfire")] = 0.5
+    assert model.classes[int(replace(model, log_bias=bias).decide(prob)[0])] == "gunfire"
+
+
+def test_non_finite_decision_offsets_are_rejected() -> None:
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    bad = dict(data, decision={"log_bias": {"gunfire": float("nan")}})
+    with pytest.raises(ModelError, match="wrong shapes or values"):
+        EventClassifier.from_mapping(bad)
+
+
+def test_onset_features_see_a_louder_onset_after_a_speech_onset(
+    rng: np.random.Generator,
+) -> None:
+    """A proposal 0.3 s before a shot: the shot is the peak of its window, 0.3 s later, and
+    rises more than the proposal's own onset; a proposal at the shot sees neither."""
+    b = burst(sr=SR, rng=rng, n_shots=1, interval_s=0.2)
+    y = place(background=_bed(rng), event=b.samples, at_s=4.0, sr=SR, snr_db=12)
+    feats = compute_features(y=y, sr=SR)
+    shot = 4.0 + b.shot_times_s[0]
+    names = list(FEATURE_NAMES)
+    early = segment_features(feats=feats, start_s=shot - 0.3, end_s=shot + 0.5, source="novelty")
+    at = segment_features(feats=feats, start_s=shot, end_s=shot + 0.5, source="novelty")
+    i_delay, i_later = names.index("peak_delay_s"), names.index("later_rise_db")
+    assert early[i_delay] == pytest.approx(0.3, abs=0.05)
+    assert at[i_delay] < 0.05
+    assert early[i_later] > at[i_later] + 3.0
+    assert at[names.index("crest_db")] > 6.0

@@ -7,7 +7,7 @@ import pytest
 
 from earwitness.events.features import compute_features
 from earwitness.events.music import MusicDetector, pitch_track
-from earwitness.events.sustained import SustainedDetector, line_glide
+from earwitness.events.sustained import SustainedDetector, SustainedParams, line_glide
 from earwitness.synth import babble, noise, tone
 from earwitness.synth.events import chant, drone, place
 
@@ -72,3 +72,30 @@ def test_pitch_track_of_a_harmonic_tone(rng: np.random.Generator) -> None:
     mid = slice(10, -10)
     assert np.median(f0[mid]) == pytest.approx(200.0, rel=0.03)
     assert np.median(voicing[mid]) > 0.8
+
+
+def test_fading_in_drone_onset_is_where_it_rises_out_of_the_speech(
+    rng: np.random.Generator,
+) -> None:
+    """A drone that fades in over 2 s (-40 dB to 0 dB, linear in dB) under speech: the onset
+    is where it reaches its level and stays, not at its first faint sample."""
+    dur = 6.0
+    ev = drone(sr=SR, rng=rng, kind="jet", duration_s=dur, speed=1.0, distance=1000.0)
+    t = np.arange(ev.size) / SR
+    ev = ev * (10.0 ** (np.clip(-40.0 + 20.0 * t, -40.0, 0.0) / 20.0)).astype(np.float32)
+    y = place(background=_bed(rng, 14.0), event=ev, at_s=4.0, sr=SR, snr_db=10)
+    found = SustainedDetector().segments(feats=compute_features(y=y, sr=SR))
+    assert len(found) == 1
+    # the fade reaches within 9 dB of the median level after about 1.4 s and stays
+    assert 4.0 + 1.0 < found[0].start_s < 4.0 + 2.3
+
+
+def test_onset_hold_zero_keeps_the_steepest_rise_rule(rng: np.random.Generator) -> None:
+    ev = drone(sr=SR, rng=rng, kind="jet", duration_s=5.0)
+    y = place(background=_bed(rng, 14.0), event=ev, at_s=5.0, sr=SR, snr_db=10)
+    feats = compute_features(y=y, sr=SR)
+    old = SustainedDetector(SustainedParams(onset_hold_s=0.0)).segments(feats=feats)
+    new = SustainedDetector().segments(feats=feats)
+    assert len(old) == len(new) == 1
+    assert old[0].start_s == pytest.approx(5.0, abs=0.6)
+    assert new[0].start_s == pytest.approx(5.0, abs=0.6)

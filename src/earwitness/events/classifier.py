@@ -50,6 +50,10 @@ class EventClassifier:
     layers: tuple[tuple[np.ndarray, np.ndarray], ...]
     proposal: Mapping[str, Any]
     meta: Mapping[str, Any]
+    #: per-class offsets added to the log-probabilities before the arg-max (decision
+    #: thresholds calibrated on the train half by ``benchmarks/train_events.py``; zeros when
+    #: the model file has none)
+    log_bias: np.ndarray | None = None
 
     @classmethod
     def load(cls, path: Path | None = None) -> EventClassifier:
@@ -81,6 +85,8 @@ class EventClassifier:
                 for layer in data["layers"]
             )
             proposal = dict(data.get("proposal", {}))
+            bias_map = dict(data.get("decision", {}).get("log_bias", {}))
+            log_bias = np.array([float(bias_map.get(c, 0.0)) for c in classes])
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"{source}: malformed event classifier model: {exc}") from exc
         if names != FEATURE_NAMES:
@@ -92,10 +98,11 @@ class EventClassifier:
             ok = ok and w.ndim == 2 and w.shape[1] == width and b.shape == (w.shape[0],)
             ok = ok and bool(np.all(np.isfinite(w)) and np.all(np.isfinite(b)))
             width = w.shape[0] if w.ndim == 2 else -1
+        ok = ok and bool(np.all(np.isfinite(log_bias)))
         if not ok or width != len(classes) or not np.all(np.isfinite(mean)):
             raise ModelError(f"{source}: event classifier arrays have wrong shapes or values")
         meta = {k: v for k, v in data.items() if k not in ("mean", "scale", "layers")}
-        return cls(classes, names, mean, scale, layers, proposal, meta)
+        return cls(classes, names, mean, scale, layers, proposal, meta, log_bias)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities, shape (n, classes), for features ``x`` of shape (n, features)."""
@@ -107,6 +114,12 @@ class EventClassifier:
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+    def decide(self, prob: np.ndarray) -> np.ndarray:
+        """Class index per row of ``prob``: the arg-max of the log-probabilities plus the
+        calibrated per-class offsets (``log_bias``)."""
+        bias = self.log_bias if self.log_bias is not None else np.zeros(len(self.classes))
+        return np.asarray(np.argmax(np.log(np.atleast_2d(prob) + 1e-12) + bias, axis=1))
 
 
 def _source(ev: DetectedEvent) -> str:
@@ -242,11 +255,14 @@ class TrainedDetector:
         if not events:
             return []
         x = np.stack([event_features(feats=feats, ev=ev) for ev in events])
-        prob = self.model.predict_proba(x)
+        return self.label(events=events, prob=self.model.predict_proba(x))
+
+    def label(self, *, events: list[DetectedEvent], prob: np.ndarray) -> list[DetectedEvent]:
+        """Events from proposals and their class probabilities: background dropped, same-label
+        continuations merged, restated impulses suppressed (:func:`suppress_restated`)."""
         out: list[DetectedEvent] = []
-        for ev, p in zip(events, prob, strict=True):
-            k = int(np.argmax(p))
-            label = self.model.classes[k]
+        for ev, p, k in zip(events, prob, self.model.decide(prob), strict=True):
+            label = self.model.classes[int(k)]
             if label == BACKGROUND:
                 continue
             details = dict(ev.details)
@@ -267,16 +283,42 @@ class TrainedDetector:
                 replace(
                     ev,
                     label=label,
-                    score=round(float(p[k]), 4),
+                    score=round(float(p[int(k)]), 4),
                     detector=self.name,
                     layer=self.layer,
                     details=details,
                 )
             )
-        return out
+        decision = self.model.meta.get("decision", {})
+        return suppress_restated(out, within_s=float(decision.get("restate_s", RESTATE_S)))
 
     def detect(self, *, feats: FrameFeatures) -> list[DetectedEvent]:
         return self.classify(feats=feats, events=propose(feats=feats, proposal=self.model.proposal))
+
+
+#: an impulsive event of the other impulsive label starting this soon (s) after an earlier
+#: one, inside its span, restates it
+RESTATE_S = 0.6
+
+
+def suppress_restated(
+    events: list[DetectedEvent], *, within_s: float = RESTATE_S
+) -> list[DetectedEvent]:
+    """Drop a gunfire or explosion event that starts within ``within_s`` after the onset of
+    an earlier impulsive event of the other label and inside its span: one impulse (a blast
+    and its echo or debris, a shot and its tail) is reported once, under its first label.
+    A later, separate impulse keeps its own event."""
+    out: list[DetectedEvent] = []
+    for ev in sorted(events, key=lambda e: e.start_s):
+        if ev.label in IMPULSIVE and any(
+            o.label in IMPULSIVE
+            and o.label != ev.label
+            and o.start_s < ev.start_s <= min(o.end_s, o.start_s + within_s)
+            for o in out
+        ):
+            continue
+        out.append(ev)
+    return out
 
 
 def combine(trained: list[DetectedEvent], others: list[DetectedEvent]) -> list[DetectedEvent]:

@@ -25,7 +25,14 @@ Features (references in brackets):
 - *modulation spectrum*: energy of the frame-level envelope in 1–4, 4–12, 12–25 and 25–50 Hz
   (rotor blade rates, engine firing, applause; Houtgast & Steeneken 1985 modulation transfer);
 - *glide*: slope of the spectral centroid trajectory (Doppler shift of a fly-by) and
-  frame-level fluctuation within 250 ms.
+  frame-level fluctuation within 250 ms;
+- *is this the onset?*: delay from the proposed onset to the loudest frame of the first
+  0.6 s, the largest broadband rise (band-wise spectral flux; Bello et al. 2005, "A tutorial
+  on onset detection in music signals", IEEE TSAP 13(5)) later in that span relative to the
+  rise at the onset, and the level of the onset frame under that peak: a speech onset just
+  before a shot has the shot, louder and sharper, a few frames later;
+- *crest factor* of the samples over the first 100 ms (peak over RMS; impulses are peaky)
+  and the mean positive spectral flux over the window (sustained engines change slowly).
 """
 
 from __future__ import annotations
@@ -68,6 +75,11 @@ FEATURE_NAMES: tuple[str, ...] = (
     "mod_25_50",
     "centroid_glide",
     "fluctuation_db",
+    "peak_delay_s",
+    "later_rise_db",
+    "onset_below_peak_db",
+    "crest_db",
+    "flux_mean_db",
 )
 N_FEATURES = len(FEATURE_NAMES)
 PRE_S = 1.5
@@ -85,6 +97,17 @@ def _spectral_shape(power: np.ndarray, freqs: np.ndarray) -> np.ndarray:
     roll = freqs[np.minimum(np.argmax(cum >= 0.85 * tot[:, None], axis=1), freqs.size - 1)]
     flat = np.exp(np.mean(np.log(p), axis=1)) / np.mean(p, axis=1)
     return np.stack([cen, bw, roll, flat], axis=1)
+
+
+def _flux(band: np.ndarray) -> np.ndarray:
+    """Per frame: mean positive rise (dB) of the band levels over the maximum of the frames
+    20–50 ms before (band-wise spectral flux; Bello et al. 2005)."""
+    n = band.shape[0]
+    prev = np.full_like(band, -np.inf)
+    for lag in range(2, 6):
+        prev[lag:] = np.maximum(prev[lag:], band[:-lag])
+    prev[: min(n, 5)] = band[: min(n, 5)]
+    return np.asarray(np.mean(np.maximum(band - prev, 0.0), axis=1))
 
 
 def segment_features(
@@ -172,6 +195,26 @@ def segment_features(
     chunks = [fdb[i : i + q] for i in range(a, b, q) if b - i >= q // 2]
     fluct = float(np.mean([np.ptp(c) for c in chunks])) if chunks else 0.0
 
+    # is the proposed frame the event's onset, or does a stronger onset follow?
+    c = min(n, a + int(MIN_WIN_S * fr))
+    pk6 = a + int(np.argmax(fdb[a:c])) if c > a else a
+    peak_delay = (pk6 - a) / fr
+    lo = max(0, a - 5)
+    flux = _flux(band[lo:c])
+    at = a - lo
+    rise_at = float(flux[at : at + 3].max()) if flux.size > at else 0.0
+    later = flux[at + 5 :]
+    later_rise = float(later.max()) - rise_at if later.size else 0.0
+    onset_below = float(fdb[pk6] - fdb[a])
+    s0, s1 = int(a * feats.hop), int(min(feats.y.size, (a + int(0.1 * fr)) * feats.hop))
+    seg_y = np.asarray(feats.y[s0:s1], dtype=np.float64)
+    crest = (
+        float(20.0 * np.log10((np.max(np.abs(seg_y)) + 1e-9) / (np.sqrt(np.mean(seg_y**2)) + 1e-9)))
+        if seg_y.size
+        else 0.0
+    )
+    flux_mean = float(np.mean(_flux(band[a:b])[1:])) if b - a > 2 else 0.0
+
     vec = np.array(
         [
             *ex_g,
@@ -199,6 +242,11 @@ def segment_features(
             *mods,
             glide,
             fluct,
+            peak_delay,
+            later_rise,
+            onset_below,
+            crest,
+            flux_mean,
         ],
         dtype=np.float64,
     )

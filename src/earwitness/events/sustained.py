@@ -43,6 +43,11 @@ class SustainedParams:
     aircraft_min_glide: float = 0.03
     aircraft_min_centroid_hz: float = 700.0
     aircraft_max_centroid_hz: float = 3000.0
+    #: onset rule: the first frame from which the dominant bands stay within
+    #: ``onset_within_db`` of the segment's level for ``onset_hold_s`` (where a fading-in
+    #: sound rises out of the speech and stays); 0 = the steepest 100 ms rise (older rule)
+    onset_hold_s: float = 0.5
+    onset_within_db: float = 9.0
 
 
 @dataclass(frozen=True)
@@ -145,19 +150,29 @@ class SustainedDetector:
             lw = max(3, int(0.25 * fr))
             local = rolling_max(x=seg_db, width=lw) - rolling_min(x=seg_db, width=lw)
             fluct = float(np.median(local))
-            # onset: the steepest 100 ms rise of the dominant bands between s - half and s
-            # (speech before the event can lift the running minimum early)
+            # onset between s - half and s (speech before the event can lift the running
+            # minimum early): see _onset
             a = max(0, s - half - 20)
             b = min(feats.n_frames, s + 20)
+            hold = round(self.p.onset_hold_s * fr)
+            c = max(b, min(e, s + 2 * w))  # a slow fade-in may reach its level later
             lvl = 10.0 * np.log10(
                 uniform_filter1d(
-                    10.0 ** (feats.band_db[a:b][:, dom] / 10.0), size=5, axis=0, mode="nearest"
+                    10.0 ** (feats.band_db[a : min(feats.n_frames, c + hold)][:, dom] / 10.0),
+                    size=5,
+                    axis=0,
+                    mode="nearest",
                 ).mean(axis=1)
                 + 1e-10
             )
-            if lvl.size > 12:
-                jump = lvl[10:] - lvl[:-10]
-                s0 = a + 10 + int(np.argmax(jump)) - 5
+            if b - a > 12:
+                s0 = a + self._onset(
+                    lvl=lvl,
+                    seg_level=self._level(feats, dom, s, e),
+                    n_rise=b - a,
+                    n=c - a,
+                    hold=hold,
+                )
             hi = feats.band_db[s0:e0, feats.band_db.shape[1] // 2 :].mean(axis=1)
             modulation = float(np.median(np.abs(np.diff(hi)))) if hi.size > 2 else 0.0
             out.append(
@@ -174,6 +189,28 @@ class SustainedDetector:
                 )
             )
         return out
+
+    @staticmethod
+    def _level(feats: FrameFeatures, dom: np.ndarray, s: int, e: int) -> float:
+        """Median smoothed level (dB) of the dominant bands over the segment."""
+        seg = 10.0 ** (feats.band_db[s:e][:, dom] / 10.0)
+        sm = uniform_filter1d(seg, size=5, axis=0, mode="nearest").mean(axis=1)
+        return float(np.median(10.0 * np.log10(sm + 1e-10)))
+
+    def _onset(self, *, lvl: np.ndarray, seg_level: float, n_rise: int, n: int, hold: int) -> int:
+        """Onset (frame index into ``lvl``, among its first ``n``) from the smoothed
+        dominant-band level ``lvl``: the first frame from which the level stays within
+        ``onset_within_db`` of ``seg_level`` for ``hold`` frames (a speech syllable rises and
+        falls back; an engine that fades in stays); else, or with ``hold`` 0, the steepest
+        100 ms rise among the first ``n_rise`` frames."""
+        jump = lvl[10:n_rise] - lvl[: n_rise - 10]
+        steepest = 10 + int(np.argmax(jump)) - 5
+        if hold <= 0:
+            return steepest
+        ahead = rolling_min(x=lvl, width=2 * hold + 1)  # centred: index i + hold looks ahead
+        look = ahead[hold : hold + n] if ahead.size >= hold + n else ahead[hold:]
+        ok = np.nonzero(look >= seg_level - self.p.onset_within_db)[0]
+        return int(ok[0]) if ok.size else steepest
 
     def classify(self, seg: SustainedSegment) -> str | None:
         """The label of a segment, or None when it fluctuates like speech or a burst."""
