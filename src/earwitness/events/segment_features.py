@@ -128,8 +128,12 @@ def segment_features(
     b = int(np.clip(a + round(min(max(dur, MIN_WIN_S), MAX_WIN_S) * fr), a + 1, n))
     p0 = max(0, a - int(PRE_S * fr))
     pre_end = max(p0, a - 3)
-    band = feats.band_db.astype(np.float64)
-    fdb = feats.frame_db.astype(np.float64)
+    # only the frames this proposal reads (pre-event level, window, 1 s of decay), in float64
+    w0 = max(0, p0 - 5)
+    w1 = min(n, max(b + int(0.25 * fr), a + int(1.0 * fr) + 5) + 1)
+    band = feats.band_db[w0:w1].astype(np.float64)
+    fdb = feats.frame_db[w0:w1].astype(np.float64)
+    a, b, p0, pre_end, n = a - w0, b - w0, p0 - w0, pre_end - w0, w1 - w0
     pre = band[p0:pre_end] if pre_end - p0 >= 5 else band[max(0, a - 5) : a + 1]
     if pre.size == 0:
         pre = band[a : a + 1]
@@ -142,7 +146,7 @@ def segment_features(
     ex_g = np.array([float(np.mean(g)) for g in groups])
     tilt = float(np.polyfit(np.arange(excess.size), excess, 1)[0])
 
-    power = feats.power[a:b]
+    power = feats.power[a + w0 : b + w0]
     shape = _spectral_shape(power, feats.freqs)
     log_c = np.log(shape[:, 0] + 1.0)
     cen_mean, cen_std = float(np.mean(log_c)), float(np.std(log_c))
@@ -199,14 +203,15 @@ def segment_features(
     c = min(n, a + int(MIN_WIN_S * fr))
     pk6 = a + int(np.argmax(fdb[a:c])) if c > a else a
     peak_delay = (pk6 - a) / fr
-    lo = max(0, a - 5)
-    flux = _flux(band[lo:c])
-    at = a - lo
+    f0 = max(0, a - 5)
+    flux = _flux(band[f0:c])
+    at = a - f0
     rise_at = float(flux[at : at + 3].max()) if flux.size > at else 0.0
     later = flux[at + 5 :]
     later_rise = float(later.max()) - rise_at if later.size else 0.0
     onset_below = float(fdb[pk6] - fdb[a])
-    s0, s1 = int(a * feats.hop), int(min(feats.y.size, (a + int(0.1 * fr)) * feats.hop))
+    s0 = int((a + w0) * feats.hop)
+    s1 = int(min(feats.y.size, (a + w0 + int(0.1 * fr)) * feats.hop))
     seg_y = np.asarray(feats.y[s0:s1], dtype=np.float64)
     crest = (
         float(20.0 * np.log10((np.max(np.abs(seg_y)) + 1e-9) / (np.sqrt(np.mean(seg_y**2)) + 1e-9)))
