@@ -62,3 +62,22 @@ def test_amr_band_in_wav_is_narrowband(rng: np.random.Generator, tmp_path: Path)
     aac = encode_file(tmp_path / "b.m4a", dec, sr=SR, codec="m4a", bitrate=128000)
     rep2 = assess(y=load_audio(aac).samples, sr=SR, codec="aac")
     assert rep2.current_lossy and rep2.prior_lossy and "narrow-band" in rep2.codec_class
+
+
+def test_upsampled_32k_source_is_ambiguous_but_stereo_mp3_is_not(
+    rng: np.random.Generator, tmp_path: Path
+) -> None:
+    # a never-compressed 32 kHz recording upsampled to 44.1 kHz ends at 16 kHz: the spectrum
+    # falls at that Nyquist frequency, below the measured cutoff ("possible resampling")
+    y32 = F.speech_bed(sr=32000, rng=rng, duration_s=6, noise_amp=0.02, color="white")
+    wav = encode_file(tmp_path / "a.wav", (0.8 * y32 / np.max(np.abs(y32))), sr=32000)
+    up = assess(y=load_audio(wav, sr=SR).samples, sr=SR, codec="pcm_s16le")
+    assert up.cutoff_hz is not None and 16000 < up.cutoff_hz < 1.22 * 16000
+    assert up.resample_nyquist_hz == 16000.0 and up.prior_lossy is False
+    # a stereo 192 kbit/s MP3 low-passes near 18.8 kHz, in the same band, with a level passband
+    y = _material(rng)
+    two = np.stack([y, 0.8 * np.roll(y, 23)])
+    mp3 = encode_file(tmp_path / "b.mp3", two, sr=SR, codec="mp3", bitrate=192000)
+    rep = assess(y=load_audio(mp3, sr=SR).samples, sr=SR, codec="pcm_s16le")
+    assert rep.cutoff_hz is not None and 17600 < rep.cutoff_hz < 19520
+    assert rep.resample_nyquist_hz is None and rep.prior_lossy is True

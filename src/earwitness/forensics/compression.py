@@ -93,7 +93,7 @@ _AAC_STEREO = (
     (256, 22050),
     (320, 22050),
 )
-_RESAMPLE_NYQUISTS = (4000.0, 5512.5, 8000.0, 11025.0, 22050.0, 24000.0)
+_RESAMPLE_NYQUISTS = (4000.0, 5512.5, 8000.0, 11025.0, 16000.0, 22050.0, 24000.0)
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,7 @@ class CompressionParams:
     double_mp3_ratio: float = 0.85
     narrow_ratio: float = 0.6
     resample_bands: tuple[tuple[float, float], ...] = ((0.96, 1.02), (1.1, 1.22))
+    resample_shelf_db: float = 8.0
     mp3_lowpass_mono: tuple[tuple[int, int], ...] = _MP3_MONO
     mp3_lowpass_stereo: tuple[tuple[int, int], ...] = _MP3_STEREO
     aac_lowpass_mono: tuple[tuple[int, int], ...] = _AAC_MONO
@@ -173,6 +174,17 @@ def spectral_features(
 ) -> tuple[float | None, float, float, float]:
     """Cutoff (Hz or None), its drop (dB), effective bandwidth (Hz) and hole fraction.
 
+    See :func:`spectral_analysis`, which also returns the smoothed long-term spectrum.
+    """
+    c, d, e, h, _, _ = spectral_analysis(y=y, sr=sr, params=params)
+    return c, d, e, h
+
+
+def spectral_analysis(
+    *, y: np.ndarray, sr: int, params: CompressionParams | None = None
+) -> tuple[float | None, float, float, float, np.ndarray, np.ndarray]:
+    """Cutoff, drop, effective bandwidth, hole fraction, and frequencies / long-term spectrum (dB).
+
     Active frames (above the 40th level percentile) of a Hann STFT give a long-term spectrum;
     the cutoff is the steepest 300 Hz-scale drop; holes are bins more than ``hole_db`` below
     their frame's local median over 15 bins, counted in the upper passband (0.5-0.95 cutoff).
@@ -180,15 +192,16 @@ def spectral_features(
     p = params or CompressionParams()
     y = np.asarray(y, dtype=np.float32)
     n = p.n_fft
+    none = np.zeros(0)
     if y.size < n * 4:
-        return None, 0.0, sr / 2, 0.0
+        return None, 0.0, sr / 2, 0.0, none, none
     fr = frame_view(y=y, frame=n, hop=n // 2)
     if fr.shape[0] > p.max_frames:
         fr = fr[np.linspace(0, fr.shape[0] - 1, p.max_frames).astype(int)]
     e = np.mean(fr.astype(np.float64) ** 2, axis=1)
     act = fr[e >= max(np.percentile(e, 40), 1e-12)]
     if act.shape[0] < 2:
-        return None, 0.0, sr / 2, 0.0
+        return None, 0.0, sr / 2, 0.0, none, none
     spec = np.abs(np.fft.rfft(act * np.hanning(n).astype(np.float32), axis=1)) ** 2
     freqs = np.fft.rfftfreq(n, 1 / sr)
     ltas = 10 * np.log10(spec.mean(axis=0) + 1e-20)
@@ -219,7 +232,28 @@ def spectral_features(
         lvl = 10 * np.log10(spec[:, band].mean(axis=1) + 1e-20)
         loud = lvl > np.percentile(lvl, 50)
         holes = float(np.mean((sdb < med - p.hole_db)[loud])) if loud.any() else 0.0
-    return cutoff, d, eff, holes
+    return cutoff, d, eff, holes, freqs, sm
+
+
+def resample_shelf_db(
+    *, freqs: np.ndarray, ltas_db: np.ndarray, nyquist_hz: float, cutoff_hz: float
+) -> float | None:
+    """How far the spectrum falls at ``nyquist_hz``, below a cutoff measured above it (dB).
+
+    Upsampled audio ends at its source's Nyquist frequency; the anti-imaging filter's slope
+    then puts the steepest drop a little higher (1.13-1.16 x the Nyquist frequency with
+    FFmpeg's and scipy's resamplers), so between the two the level is already far down. A
+    codec's passband stays level up to its low-pass. Mean level 500-1500 Hz below
+    ``nyquist_hz`` minus mean level from 300 Hz above it to 300 Hz below the cutoff; None
+    when the cutoff is too close to ``nyquist_hz`` to tell.
+    """
+    if freqs.size == 0 or cutoff_hz - nyquist_hz < 900:
+        return None
+    below = (freqs > nyquist_hz - 1500) & (freqs < nyquist_hz - 500)
+    gap = (freqs > nyquist_hz + 300) & (freqs < cutoff_hz - 300)
+    if not below.any() or not gap.any():
+        return None
+    return float(ltas_db[below].mean() - ltas_db[gap].mean())
 
 
 def _mp3_range(cutoff: float, table: tuple[tuple[int, int], ...]) -> tuple[int, int] | None:
@@ -269,7 +303,7 @@ def assess(
     ``bit_rate`` (bit/s) and ``channels`` describe the current stream (for double-MP3).
     """
     p = params or CompressionParams()
-    cutoff, drop, eff, holes = spectral_features(y=y, sr=sr, params=p)
+    cutoff, drop, eff, holes, freqs, ltas = spectral_analysis(y=y, sr=sr, params=p)
     nyq = sr / 2
     codec = (codec or "unknown").lower()
     current_lossy = codec.startswith(LOSSY_CODECS)
@@ -282,7 +316,11 @@ def assess(
             for f in _RESAMPLE_NYQUISTS
             if any(lo * f <= cutoff <= hi * f for lo, hi in p.resample_bands)
         ]
-        resample = near[0] if near else None
+        for f in near:
+            shelf = resample_shelf_db(freqs=freqs, ltas_db=ltas, nyquist_hz=f, cutoff_hz=cutoff)
+            if shelf is None or shelf >= p.resample_shelf_db:
+                resample = f
+                break
     hole_evidence = holes >= p.hole_threshold
     band_evidence = band_limited and resample is None and p.band_limit_is_lossy
     # the current decode of an MDCT stream is on its own grid trivially: searched only in PCM
