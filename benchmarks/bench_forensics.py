@@ -118,7 +118,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--mp3", action="store_true", help="also time a 128 kbit/s MP3")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--note", default="", help="a sentence written under the table")
     args = ap.parse_args()
+    load_at_start = os.getloadavg()[0]
     rng = np.random.default_rng(20261125)
     y = make_recording(args.minutes, rng)
     dur = y.size / SR
@@ -136,12 +138,14 @@ def main() -> None:
             for name, (wall, cpu) in bench(path, args.repeat).items():
                 rows.append((label, name, wall, dur / wall, cpu, dur / cpu))
     load = os.getloadavg()[0]
+    load_before = load_at_start
     lines = [
         "# Forensic stages: speed",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}; load average "
-        f"{load:.1f} (the machine was shared with other jobs: figures are pessimistic).",
+        f"{load_before:.1f} at the start, {load:.1f} at the end (the machine was shared with "
+        "other jobs: figures are pessimistic; CPU time is the fairer figure under load).",
         f"Recording: {dur / 60:.0f} min, synthetic speech + hum + pasted gunshots + splice + "
         "silence. Best of "
         f"{args.repeat} runs. Command: `nice .venv/bin/python benchmarks/bench_forensics.py "
@@ -158,6 +162,8 @@ def main() -> None:
         "Target: all four stages together at 50x real time or faster (decode excluded: "
         "it is shared with every other stage through the context's cache)."
     )
+    if args.note:
+        lines += ["", args.note]
     lines += ["", *validation_section()]
     text = "\n".join(lines) + "\n"
     print(text)
