@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -35,6 +35,24 @@ BACKGROUND = "background"
 FORMAT = "earwitness-event-classifier/1"
 #: same-label events closer than this (s) are one event (a burst, a long fly-by)
 MERGE_GAP_S = {"gunfire": 1.0}
+#: labels the routed detector reports, and the layers a label can be routed to
+ROUTED_LABELS = ("gunfire", "explosion", "aircraft", "vehicle", "crowd")
+ROUTE_LAYERS = ("dsp-trained", "dsp")
+
+
+def parse_routing(data: Any, *, source: str = "<mapping>") -> dict[str, str]:
+    """Per-label layer routing from a model file's ``routing`` block (``{"labels": {label:
+    layer}}``); labels not named there stay on the trained layer. Raises :class:`ModelError`
+    for an unknown label or layer."""
+    labels = data.get("labels", {}) if isinstance(data, Mapping) else None
+    if not isinstance(labels, Mapping):
+        raise ModelError(f"{source}: routing must be a mapping with a 'labels' mapping")
+    out = {lab: "dsp-trained" for lab in ROUTED_LABELS}
+    for lab, layer in labels.items():
+        if lab not in ROUTED_LABELS or layer not in ROUTE_LAYERS:
+            raise ModelError(f"{source}: bad routing {lab!r} -> {layer!r}")
+        out[str(lab)] = str(layer)
+    return out
 
 
 @dataclass(frozen=True)
@@ -101,6 +119,7 @@ class EventClassifier:
         ok = ok and bool(np.all(np.isfinite(log_bias)))
         if not ok or width != len(classes) or not np.all(np.isfinite(mean)):
             raise ModelError(f"{source}: event classifier arrays have wrong shapes or values")
+        parse_routing(data.get("routing", {"labels": {}}), source=source)
         meta = {k: v for k, v in data.items() if k not in ("mean", "scale", "layers")}
         return cls(classes, names, mean, scale, layers, proposal, meta, log_bias)
 
@@ -208,11 +227,18 @@ def novelty_onsets(
     return out
 
 
-def propose(*, feats: FrameFeatures, proposal: Mapping[str, Any]) -> list[DetectedEvent]:
+def propose(
+    *,
+    feats: FrameFeatures,
+    proposal: Mapping[str, Any],
+    impulsive: list[DetectedEvent] | None = None,
+) -> list[DetectedEvent]:
     """Candidate events from the DSP detectors, with restated events resolved away, plus
-    novelty onsets more than 0.25 s from any of them."""
+    novelty onsets more than 0.25 s from any of them. ``impulsive``: the impulsive
+    detector's events with the proposal thresholds, when the caller already has them."""
     imp, sus = proposal_detectors(proposal)
-    dsp = resolve([*imp.detect(feats=feats), *sus.detect(feats=feats)])
+    imp_events = impulsive if impulsive is not None else imp.detect(feats=feats)
+    dsp = resolve([*imp_events, *sus.detect(feats=feats)])
     nov = novelty_onsets(feats=feats, **dict(proposal.get("novelty", {})))
     starts = np.array([e.start_s for e in dsp])
     extra = [e for e in nov if not starts.size or np.min(np.abs(starts - e.start_s)) > 0.25]
@@ -239,16 +265,40 @@ class TrainedDetector:
     layer: ClassVar[str] = "dsp-trained"
     labels: ClassVar[tuple[str, ...]] = ("gunfire", "explosion", "aircraft", "vehicle", "crowd")
 
-    def __init__(self, model: EventClassifier | None = None) -> None:
+    def __init__(
+        self,
+        model: EventClassifier | None = None,
+        *,
+        dsp: tuple[ImpulsiveParams, SustainedParams] | None = None,
+        routing: Mapping[str, str] | None = None,
+    ) -> None:
+        """``dsp``: thresholds of the DSP detectors that report the labels routed to the DSP
+        layer (the stage passes the calibrated ones; default: the model's impulsive proposal
+        thresholds and the default sustained thresholds). ``routing``: label -> layer
+        (``"dsp-trained"`` or ``"dsp"``); default: the model file's ``routing`` block, chosen
+        by grouped CV on the train half (``benchmarks/train_events.py``)."""
         self.model = model or EventClassifier.load()
+        raw = {"labels": routing} if routing is not None else self.model.meta.get("routing")
+        self.routing = parse_routing(raw if raw is not None else {"labels": {}})
+        self.dsp = dsp or (
+            ImpulsiveParams(**dict(self.model.proposal.get("impulsive", {}))),
+            SustainedParams(),
+        )
 
     def params(self) -> Mapping[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "model": str(self.model.meta.get("name", MODEL_PATH.name)),
             "trained_at": self.model.meta.get("trained_at"),
             "classes": list(self.model.classes),
             "proposal": dict(self.model.proposal),
+            "routing": dict(self.routing),
         }
+        sel = self.model.meta.get("routing", {})
+        if isinstance(sel, Mapping) and "selected_on" in sel:
+            out["routing_selected_on"] = sel["selected_on"]
+        if "dsp" in self.routing.values():
+            out["dsp_params"] = {"impulsive": asdict(self.dsp[0]), "sustained": asdict(self.dsp[1])}
+        return out
 
     def classify(self, *, feats: FrameFeatures, events: list[DetectedEvent]) -> list[DetectedEvent]:
         """Relabel ``events`` (DSP proposals) or drop those classified as background."""
@@ -292,8 +342,42 @@ class TrainedDetector:
         decision = self.model.meta.get("decision", {})
         return suppress_restated(out, within_s=float(decision.get("restate_s", RESTATE_S)))
 
+    def detect_layers(
+        self, *, feats: FrameFeatures, dsp: bool | None = None
+    ) -> tuple[list[DetectedEvent], list[DetectedEvent]]:
+        """Events of the trained layer (all labels) and of the DSP impulsive and sustained
+        detectors with the ``dsp`` thresholds (restatements resolved; empty unless ``dsp``,
+        by default when a label is routed to the DSP layer)."""
+        proposal = self.model.proposal
+        if not (dsp if dsp is not None else "dsp" in self.routing.values()):
+            return self.classify(feats=feats, events=propose(feats=feats, proposal=proposal)), []
+        imp, sus = self.dsp
+        imp_events = ImpulsiveDetector(imp).detect(feats=feats)
+        same = ImpulsiveParams(**dict(proposal.get("impulsive", {}))) == imp
+        props = propose(feats=feats, proposal=proposal, impulsive=imp_events if same else None)
+        trained = self.classify(feats=feats, events=props)
+        return trained, resolve([*imp_events, *SustainedDetector(sus).detect(feats=feats)])
+
     def detect(self, *, feats: FrameFeatures) -> list[DetectedEvent]:
-        return self.classify(feats=feats, events=propose(feats=feats, proposal=self.model.proposal))
+        """Each label from the layer ``routing`` names (:func:`route`)."""
+        trained, dsp = self.detect_layers(feats=feats)
+        return route(trained=trained, dsp=dsp, routing=self.routing)
+
+
+def route(
+    *, trained: list[DetectedEvent], dsp: list[DetectedEvent], routing: Mapping[str, str]
+) -> list[DetectedEvent]:
+    """Per-label layer routing: a trained-layer event is kept when its label is routed to
+    ``"dsp-trained"``, a DSP event when its label is routed to ``"dsp"``; each event keeps its
+    own ``layer`` and ``detector`` (so a finding says which layer found it) and DSP events
+    gain ``details.routed_by`` = ``"dsp_trained"``."""
+    keep = [e for e in trained if routing.get(e.label, "dsp-trained") == "dsp-trained"]
+    keep += [
+        replace(e, details={**dict(e.details), "routed_by": TrainedDetector.name})
+        for e in dsp
+        if routing.get(e.label) == "dsp"
+    ]
+    return sorted(keep, key=lambda e: (e.start_s, e.label))
 
 
 #: an impulsive event of the other impulsive label starting this soon (s) after an earlier

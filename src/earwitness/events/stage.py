@@ -55,14 +55,16 @@ def builtin_detectors(
     tagger: TaggerConfig | None = None, *, trained: bool = True
 ) -> DetectorRegistry:
     """The built-in detectors plus the ONNX tagger if configured. With ``trained`` (the
-    default) gunfire, explosions, aircraft, vehicles and crowds come from the trained layer
-    (DSP proposals classified by the packaged model; :class:`ModelError` if it is missing or
-    corrupt); otherwise from the DSP impulsive and sustained detectors with calibrated
-    thresholds. Music always comes from the DSP music detector."""
+    default) gunfire, explosions, aircraft, vehicles and crowds come from ``dsp_trained``
+    (:class:`ModelError` if the packaged model is missing or corrupt), which reports each
+    label from the layer the model file's ``routing`` names (the trained classifier, or the
+    DSP detectors with calibrated thresholds; chosen by grouped CV on the train half);
+    otherwise from the DSP impulsive and sustained detectors with calibrated thresholds.
+    Music always comes from the DSP music detector."""
     imp, sus, mus = calibrated_params()
     reg = DetectorRegistry()
     if trained:
-        reg.register(TrainedDetector(EventClassifier.load()))
+        reg.register(TrainedDetector(EventClassifier.load(), dsp=(imp, sus)))
     else:
         reg.register(ImpulsiveDetector(imp))
         reg.register(SustainedDetector(sus))
