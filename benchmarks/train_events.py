@@ -415,7 +415,21 @@ def select_routing(
 
         has_events = cv[lab]["dsp-trained"]["events"] > 0
         choice[lab] = max(ROUTE_LAYERS, key=merit) if has_events else "dsp-trained"
+    # A label's figures do not show events that duplicate another label's (a DSP "vehicle"
+    # on an aircraft the trained layer already reports): keep a move off the trained layer
+    # only if it does not lower the CV F1 of the label's group (impulsive / sustained).
+    groups = {"gunfire": "impulsive_any", "explosion": "impulsive_any"}
     chosen = run(choice)
+    reverted: list[str] = []
+    for lab in ROUTED_LABELS:
+        if choice[lab] == "dsp-trained":
+            continue
+        group = groups.get(lab, "sustained_any")
+        alt = run({**choice, lab: "dsp-trained"})
+        if alt[group]["f1"] > chosen[group]["f1"]:
+            choice[lab] = "dsp-trained"
+            chosen = alt
+            reverted.append(lab)
     summary = {
         name: {
             **{
@@ -441,8 +455,11 @@ def select_routing(
             "label the layer with the larger share of the validation objective (F1/3 - "
             "0.01 x false/h clean speech for gunfire/explosion/aircraft, -0.01 x false/h "
             "otherwise; ties: F1, then the trained layer); labels without train-half "
-            "events stay on the trained layer"
+            "events stay on the trained layer; a move off the trained layer is kept only "
+            "if it does not lower the CV F1 of the label's group (impulsive or sustained "
+            "events, any label), which catches events that duplicate another label's"
         ),
+        "reverted_by_group_check": reverted,
         "cv_by_label_and_layer": cv,
         "cv_figures": summary,
         "produced_by": "benchmarks/train_events.py",
