@@ -48,3 +48,23 @@ def test_match_bad_input(
         path.write_bytes(content)
     assert main(["match", "--store", str(store_dir), str(path)]) == 1
     assert "bad.mp3" in capsys.readouterr().err
+
+
+def test_rebuild_index_cli_replaces_an_older_index(
+    tmp_path: Path, store_dir: Path, rng: np.random.Generator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    y = babble(duration_s=20.0, sr=16000, rng=rng)
+    old = encode_file(tmp_path / "old.flac", y, sr=16000)
+    query = encode_file(tmp_path / "q.flac", y[4 * 16000 : 14 * 16000], sr=16000)
+    assert main(["ingest", "--store", str(store_dir), str(old)]) == 0
+    store = EvidenceStore.open(store_dir)
+    man_path = store.data_dir("index") / "embedded" / "manifest.json"
+    man = json.loads(man_path.read_text())
+    man_path.write_text(json.dumps({**man, "version": 1}))
+    capsys.readouterr()
+    assert main(["match", "--store", str(store_dir), str(query)]) == 1
+    assert "rebuild-index" in capsys.readouterr().err
+    assert main(["match", "--store", str(store_dir), "--rebuild-index"]) == 0
+    assert "rebuilt: 1 items" in capsys.readouterr().out
+    assert main(["match", "--store", str(store_dir), "--json", str(query)]) == 0
+    assert json.loads(capsys.readouterr().out)["matches"]

@@ -67,10 +67,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _maintain(args: argparse.Namespace, store: EvidenceStore) -> int:
-    index = store_index(store)
-    if args.rebuild_index:
+    if args.rebuild_index:  # before opening: an index of an older version refuses to open
         n = rebuild(store)
         print(f"archive index rebuilt: {n} items")
+    index = store_index(store)
     if args.remove:
         item = store.get(args.remove) if args.remove not in index else None
         item_id = item.id if item else args.remove
