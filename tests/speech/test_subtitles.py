@@ -36,6 +36,14 @@ def test_exports_parse_back_strictly(segments: list[Segment]) -> None:
         assert a0 == pytest.approx(seg.start, abs=0.0015)
 
 
+@pytest.mark.parametrize("text", ["--->", "a ---> b", "---->>", "-- >", "<-->"])
+def test_cue_separator_never_left_in_text(text: str) -> None:
+    """Found by Hypothesis: one pass of replacing "-->" turned "--->" back into "-->"."""
+    segs = [Segment(start=1.0, end=2.0, text=text)]
+    for cues in (parse_srt(to_srt(segs)), parse_vtt(to_vtt(segs))):
+        assert len(cues) == 1 and "-->" not in cues[0][2]
+
+
 def test_known_cue_format() -> None:
     segs = [
         Segment(start=3725.5, end=3727.25, text=" Ask not. "),

@@ -23,7 +23,9 @@ def _stamp(t: float, sep: str) -> str:
 def _cues(segments: Sequence[Segment]) -> list[tuple[float, float, str]]:
     out: list[tuple[float, float, str]] = []
     for seg in segments:
-        text = " ".join(seg.text.replace("-->", "->").split())
+        text = " ".join(seg.text.split())
+        while "-->" in text:  # "--->" becomes "-->" after one pass
+            text = text.replace("-->", "->")
         if not text:
             continue
         start = max(seg.start, out[-1][0] if out else 0.0)
