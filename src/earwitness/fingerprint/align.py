@@ -156,6 +156,10 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
     tried = 0
     by_item: dict[int, np.ndarray] = {}
     used = np.zeros(hits.size, dtype=bool)  # hits already explained by a stronger line
+    # The unused rows of an item (and their times and median) change only when a line is
+    # found; a self-join tries hundreds of candidates of one item, so they are cached.
+    version = 0
+    live: dict[int, tuple[int, np.ndarray, np.ndarray, np.ndarray, float]] = {}
     max_gap = p.max_gap_s / frame_s
     for _count, item, s_c, center_f in cands:
         if tried >= p.max_candidates:
@@ -165,12 +169,17 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
             # one hit per (query anchor, reference anchor) pair
             _, first = np.unique(hits.q_t[r] * 4_194_304.0 + hits.ref_t[r], return_index=True)
             by_item[item] = r[np.sort(first)]
-        rows = by_item[item]
-        rows = rows[~used[rows]]
+        cached = live.get(item)
+        if cached is None or cached[0] != version:
+            rows = by_item[item]
+            rows = rows[~used[rows]]
+            q_t, ref_t = hits.q_t[rows], hits.ref_t[rows]
+            mid = float(np.median(q_t)) if rows.size else 0.0
+            live[item] = (version, rows, q_t, ref_t, mid)
+        else:
+            _, rows, q_t, ref_t, mid = cached
         if rows.size < p.min_hits:
             continue
-        q_t, ref_t = hits.q_t[rows], hits.ref_t[rows]
-        mid = float(np.median(q_t))
         if any(
             a.item == item
             and abs(a.offset + a.speed * mid - (center_f + s_c * mid)) < 1.5 * p.coarse_bin
@@ -201,6 +210,7 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
             if n_anchor < p.min_hits:
                 continue
             used[run] = True
+            version += 1
             found.append(
                 Alignment(
                     item=item,
