@@ -103,17 +103,50 @@ def _hough(
     return best
 
 
-def _fit(
-    q_t: np.ndarray, ref_t: np.ndarray, speed: float, offset: float, p: AlignParams
+class _LagIndex:
+    """One item's hits sorted by lag (``ref_t - q_t``), to gather those near a line quickly.
+
+    A hit within ``tol`` of the line ``ref = offset + speed * q`` has a lag within
+    ``offset + (speed - 1) * q +- tol`` for its ``q`` in ``[q_lo, q_hi]``: that lag window is
+    cut from the sorted lags, and the caller's exact test runs on it alone. Positions come back
+    ascending (the hits' original order), so every result equals testing all hits.
+    """
+
+    def __init__(self, q: np.ndarray, r: np.ndarray) -> None:
+        self.q, self.r = q, r
+        lag = r - q
+        self.perm = np.argsort(lag, kind="stable")
+        self.lag = lag[self.perm]
+        self.q_lo, self.q_hi = (float(q.min()), float(q.max())) if q.size else (0.0, 0.0)
+
+    def window(self, *, speed: float, offset: float, tol: float, live: np.ndarray) -> np.ndarray:
+        a, b = (speed - 1.0) * self.q_lo, (speed - 1.0) * self.q_hi
+        lo = offset + min(a, b) - tol - 1e-3  # the margin covers rounding of the lag
+        hi = offset + max(a, b) + tol + 1e-3
+        i0 = int(np.searchsorted(self.lag, lo, side="left"))
+        i1 = int(np.searchsorted(self.lag, hi, side="right"))
+        idx = np.sort(self.perm[i0:i1])
+        out: np.ndarray = idx[live[idx]]
+        return out
+
+
+def _fit_lag(
+    ix: _LagIndex, live: np.ndarray, speed: float, offset: float, p: AlignParams
 ) -> tuple[float, float, np.ndarray]:
-    """Least-squares refinement of the line on its inliers (two rounds)."""
-    inl = np.abs(ref_t - (offset + speed * q_t)) <= p.inlier_tol
+    """:func:`_fit` over an item's live hits through its lag index (positions of inliers)."""
+
+    def inliers(speed: float, offset: float) -> np.ndarray:
+        c = ix.window(speed=speed, offset=offset, tol=p.inlier_tol, live=live)
+        out: np.ndarray = c[np.abs(ix.r[c] - (offset + speed * ix.q[c])) <= p.inlier_tol]
+        return out
+
+    inl = inliers(speed, offset)
     for _ in range(2):
-        if inl.sum() >= 4 and np.ptp(q_t[inl]) > 20:
-            s, a = np.polyfit(q_t[inl], ref_t[inl], 1)
+        if inl.size >= 4 and np.ptp(ix.q[inl]) > 20:
+            s, a = np.polyfit(ix.q[inl], ix.r[inl], 1)
             if p.min_speed - 0.01 <= s <= p.max_speed + 0.01:
                 speed, offset = float(s), float(a)
-        inl = np.abs(ref_t - (offset + speed * q_t)) <= p.inlier_tol
+        inl = inliers(speed, offset)
     return speed, offset, inl
 
 
@@ -156,11 +189,14 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
     tried = 0
     by_item: dict[int, np.ndarray] = {}
     used = np.zeros(hits.size, dtype=bool)  # hits already explained by a stronger line
-    # The unused rows of an item (and their times and median) change only when a line is
-    # found; a self-join tries hundreds of candidates of one item, so they are cached.
+    # An item's live (unused) hits and their median change only when a line is found; a
+    # self-join tries hundreds of candidates of one item, so they are cached between lines,
+    # and lines are tested through the item's lag index instead of against every hit.
     version = 0
-    live: dict[int, tuple[int, np.ndarray, np.ndarray, np.ndarray, float]] = {}
+    lag_ix: dict[int, _LagIndex] = {}
+    live_of: dict[int, tuple[int, np.ndarray, int, float]] = {}
     max_gap = p.max_gap_s / frame_s
+    near_w = 1.5 * p.coarse_bin
     for _count, item, s_c, center_f in cands:
         if tried >= p.max_candidates:
             break
@@ -169,16 +205,17 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
             # one hit per (query anchor, reference anchor) pair
             _, first = np.unique(hits.q_t[r] * 4_194_304.0 + hits.ref_t[r], return_index=True)
             by_item[item] = r[np.sort(first)]
-        cached = live.get(item)
+            lag_ix[item] = _LagIndex(hits.q_t[by_item[item]], hits.ref_t[by_item[item]])
+        rows, ix = by_item[item], lag_ix[item]
+        cached = live_of.get(item)
         if cached is None or cached[0] != version:
-            rows = by_item[item]
-            rows = rows[~used[rows]]
-            q_t, ref_t = hits.q_t[rows], hits.ref_t[rows]
-            mid = float(np.median(q_t)) if rows.size else 0.0
-            live[item] = (version, rows, q_t, ref_t, mid)
+            live = ~used[rows]
+            n_live = int(live.sum())
+            mid = float(np.median(ix.q[live])) if n_live else 0.0
+            live_of[item] = (version, live, n_live, mid)
         else:
-            _, rows, q_t, ref_t, mid = cached
-        if rows.size < p.min_hits:
+            _, live, n_live, mid = cached
+        if n_live < p.min_hits:
             continue
         if any(
             a.item == item
@@ -187,17 +224,18 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
         ):
             continue
         tried += 1
-        near = np.abs(ref_t - s_c * q_t - center_f) <= 1.5 * p.coarse_bin
-        if near.sum() < p.min_hits:
+        c = ix.window(speed=s_c, offset=center_f, tol=near_w, live=live)
+        near = c[np.abs(ix.r[c] - s_c * ix.q[c] - center_f) <= near_w]
+        if near.size < p.min_hits:
             continue
         fine = np.arange(
             max(p.min_speed, s_c - p.coarse_speed_step),
             min(p.max_speed, s_c + p.coarse_speed_step) + 1e-9,
             p.fine_speed_step,
         )
-        speed, offset, _ = _hough(q_t[near], ref_t[near], fine, p.fine_bin)
-        speed, offset, inl = _fit(q_t, ref_t, speed, offset, p)
-        if inl.sum() < p.min_hits:
+        speed, offset, _ = _hough(ix.q[near], ix.r[near], fine, p.fine_bin)
+        speed, offset, inl = _fit_lag(ix, live, speed, offset, p)
+        if inl.size < p.min_hits:
             continue
         sel = rows[inl]
         order = np.argsort(hits.q_t[sel], kind="stable")
