@@ -11,9 +11,10 @@ compute one (allowed by the format).
 Data appended after the last audio frame is found from the frame's own checksum: every FLAC
 frame ends with a CRC-16 (polynomial 0x8005, initial value 0, not reflected; RFC 9639 s. 9.3)
 over the whole frame, so the CRC run over the frame *including* its CRC bytes is zero. The
-last frame starts where FFmpeg's parser puts its last packet; the frame ends at the first
-byte position after it where the running CRC is zero. Bytes between there and the end of
-the file (an ID3v1 tag apart) were not written by the encoder.
+last frame starts where FFmpeg's parser puts its last packet; it ends at the first position
+after it where the running CRC is zero *and* the bytes up to there decode alone as a frame
+with a valid CRC (which rules out chance zeros). Bytes between there and the end of the file
+(an ID3v1 tag apart) were not written by the encoder.
 """
 
 from __future__ import annotations
@@ -77,24 +78,31 @@ _CRC16 = _crc16_table()
 _MIN_FRAME = 10  # sync, header fields, CRC-8, one subframe header, CRC-16
 
 
-def frame_crc_zeros(data: bytes, *, limit: int | None = None) -> list[int]:
+def frame_crc_zeros(data: bytes) -> list[int]:
     """Lengths ``n`` for which the FLAC CRC-16 of ``data[:n]`` is zero (frame ends)."""
     crc = 0
     out: list[int] = []
     table = _CRC16
-    for n, b in enumerate(data[: limit or len(data)], start=1):
+    for n, b in enumerate(data, start=1):
         crc = ((crc << 8) & 0xFFFF) ^ table[(crc >> 8) ^ b]
         if crc == 0 and n >= _MIN_FRAME:
             out.append(n)
     return out
 
 
-def read_flac_tail(path: str | Path, *, file_size: int, max_scan: int = 1 << 20) -> FlacTail | None:
-    """Find the end of the last audio frame of a native FLAC file.
+def read_flac_tail(
+    path: str | Path, *, head: bytes, file_size: int, max_scan: int = 1 << 20
+) -> FlacTail | None:
+    """Find the end of the last audio frame of a native FLAC file (``head``: its first bytes,
+    holding STREAMINFO).
 
-    ``None`` when it cannot be told: no audio packet, or no frame end within ``max_scan``
-    bytes of the last frame's start (a truncated file, reported by the decode checks).
+    ``None`` when it cannot be told: no STREAMINFO in ``head``, no audio packet, or no frame
+    end within ``max_scan`` bytes of the last frame's start (a truncated file, reported by
+    the decode checks).
     """
+    streaminfo = _streaminfo_block(head)
+    if streaminfo is None:
+        return None
     last = -1
     try:
         with av.open(str(path)) as container:
@@ -106,15 +114,10 @@ def read_flac_tail(path: str | Path, *, file_size: int, max_scan: int = 1 << 20)
     if last < 0:
         return None
     with open(path, "rb") as f:
-        head = f.read(1 << 16)
         f.seek(last)
         tail = f.read(min(file_size - last, max_scan))
         f.seek(max(file_size - 128, 0))
         id3 = f.read(3) == b"TAG" and file_size - last > 128
-    i = head.find(b"fLaC")
-    if i < 0 or len(head) < i + 8 + 34:
-        return None
-    streaminfo = head[i + 8 : i + 8 + 34]
     end = _last_frame_end(tail, whole=file_size - last, id3=id3, streaminfo=streaminfo)
     if end is None:
         return None
@@ -172,14 +175,22 @@ def _last_frame_end(
     return None
 
 
-def read_streaminfo(data: bytes) -> FlacStreamInfo | None:
-    """Parse STREAMINFO from the first bytes of a native FLAC file (after any ID3v2 tag)."""
+def _streaminfo_block(data: bytes) -> bytes | None:
+    """The 34 bytes of STREAMINFO in the first bytes of a native FLAC file (after any ID3v2
+    tag), or ``None``."""
     i = data.find(b"fLaC")
     if i < 0 or i > 1 << 20 or len(data) < i + 8 + 34:
         return None
     if data[i + 4] & 0x7F != 0:  # the first metadata block must be STREAMINFO
         return None
-    b = data[i + 8 : i + 8 + 34]
+    return data[i + 8 : i + 8 + 34]
+
+
+def read_streaminfo(data: bytes) -> FlacStreamInfo | None:
+    """Parse STREAMINFO from the first bytes of a native FLAC file (after any ID3v2 tag)."""
+    b = _streaminfo_block(data)
+    if b is None:
+        return None
     packed = int.from_bytes(b[10:18], "big")
     sample_rate = packed >> 44
     channels = ((packed >> 41) & 0x7) + 1

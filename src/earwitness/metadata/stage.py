@@ -76,7 +76,7 @@ def gather_facts(
     ogg = read_ogg_tail(tail) if probe.format == "ogg" else None
     flac = read_streaminfo(head) if probe.format == "flac" else None
     flac_md5 = None
-    flac_tail = read_flac_tail(path, file_size=probe.size) if flac is not None else None
+    flac_tail = read_flac_tail(path, head=head, file_size=probe.size) if flac is not None else None
     if flac is not None and flac.has_md5 and decode.native_samples == flac.total_samples:
         flac_md5 = decoded_md5(path, bits_per_sample=flac.bits_per_sample)
     hints: list[EncoderHint] = recognise("container", probe.tags)
