@@ -280,10 +280,8 @@ class TrainedDetector:
         self.model = model or EventClassifier.load()
         raw = {"labels": routing} if routing is not None else self.model.meta.get("routing")
         self.routing = parse_routing(raw if raw is not None else {"labels": {}})
-        self.dsp = dsp or (
-            ImpulsiveParams(**dict(self.model.proposal.get("impulsive", {}))),
-            SustainedParams(),
-        )
+        self._proposal_impulsive = ImpulsiveParams(**dict(self.model.proposal.get("impulsive", {})))
+        self.dsp = dsp or (self._proposal_impulsive, SustainedParams())
 
     def params(self) -> Mapping[str, Any]:
         out: dict[str, Any] = {
@@ -353,7 +351,7 @@ class TrainedDetector:
             return self.classify(feats=feats, events=propose(feats=feats, proposal=proposal)), []
         imp, sus = self.dsp
         imp_events = ImpulsiveDetector(imp).detect(feats=feats)
-        same = ImpulsiveParams(**dict(proposal.get("impulsive", {}))) == imp
+        same = self._proposal_impulsive == imp
         props = propose(feats=feats, proposal=proposal, impulsive=imp_events if same else None)
         trained = self.classify(feats=feats, events=props)
         return trained, resolve([*imp_events, *SustainedDetector(sus).detect(feats=feats)])

@@ -262,7 +262,7 @@ def _mp3_range(cutoff: float, table: tuple[tuple[int, int], ...]) -> tuple[int, 
     return (min(rates), max(rates)) if rates else None
 
 
-def _aac_range(
+def _lowpass_range(
     top: float | None, table: tuple[tuple[int, int], ...], full: float
 ) -> tuple[int, int] | None:
     """Bit-rates of ``table`` whose low-pass matches ``top`` (None: full band, >= ``full``)."""
@@ -270,6 +270,19 @@ def _aac_range(
         rates = [b for b, f in table if f >= full]
         return (min(rates), max(rates)) if rates else None
     return _mp3_range(top, table)
+
+
+def _rate_ranges(
+    name: str,
+    top: float | None,
+    mono_table: tuple[tuple[int, int], ...],
+    stereo_table: tuple[tuple[int, int], ...],
+    full: float = float("inf"),
+) -> tuple[list[tuple[int, int] | None], str | None]:
+    """Stereo and mono bit-rate ranges whose low-pass matches ``top``, and the note on them."""
+    mono = _lowpass_range(top, mono_table, full)
+    stereo = _lowpass_range(top, stereo_table, full)
+    return [stereo, mono], _range_note(name, stereo, mono)
 
 
 def _range_note(
@@ -348,19 +361,17 @@ def assess(
             f"{family}-class MDCT codec (2048-sample frames, {grid.window} window; "
             "frame-grid trace)"
         )
+        note: str | None = None
         if family == "AAC":
-            full = p.cutoff_margin * 22050
-            mono = _aac_range(top, p.aac_lowpass_mono, full)
-            stereo = _aac_range(top, p.aac_lowpass_stereo, full)
-            ranges = [stereo, mono]
-            note = _range_note("AAC (FFmpeg encoder, 44.1 kHz)", stereo, mono)
+            ranges, note = _rate_ranges(
+                "AAC (FFmpeg encoder, 44.1 kHz)",
+                top,
+                p.aac_lowpass_mono,
+                p.aac_lowpass_stereo,
+                p.cutoff_margin * 22050,
+            )
         elif top is not None:
-            mono = _mp3_range(top, p.mp3_lowpass_mono)
-            stereo = _mp3_range(top, p.mp3_lowpass_stereo)
-            ranges = [stereo, mono]
-            note = _range_note("MP3", stereo, mono)
-        else:
-            note = None
+            ranges, note = _rate_ranges("MP3", top, p.mp3_lowpass_mono, p.mp3_lowpass_stereo)
         if note:
             notes.append(note)
         notes.append(
@@ -374,10 +385,7 @@ def assess(
             codec_class = "wide-band codec (AMR-WB/Opus-WB/low-rate MP3 or AAC) or 16 kHz source"
         else:
             codec_class = "perceptual transform codec (MP3/AAC/Vorbis class)"
-            mono = _mp3_range(top, p.mp3_lowpass_mono)
-            stereo = _mp3_range(top, p.mp3_lowpass_stereo)
-            ranges = [stereo, mono]
-            note = _range_note("MP3", stereo, mono)
+            ranges, note = _rate_ranges("MP3", top, p.mp3_lowpass_mono, p.mp3_lowpass_stereo)
             if note:
                 notes.append(note)
     elif hole_evidence:
