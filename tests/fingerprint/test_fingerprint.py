@@ -19,7 +19,6 @@ from earwitness.fingerprint import (
 )
 from earwitness.fingerprint.exchange import export_fingerprints, import_fingerprints
 from earwitness.fingerprint.features import FingerprintParams, expand_query
-from earwitness.fingerprint.postings import lookup_sorted, sort_postings
 from earwitness.synth import babble
 
 SR = 8000
@@ -39,16 +38,6 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, list[np.n
             item_id=f"item{k}", sha256=f"{k:064d}", duration_s=40.0, fp=fingerprint(y=y, sr=SR)
         )
     return index, recs
-
-
-def test_lookup_matches_brute_force_oracle(rng: np.random.Generator) -> None:
-    hashes = rng.integers(0, 50, size=400).astype(np.uint32)
-    values = np.arange(400, dtype=np.uint32)
-    sh, sv = sort_postings(hashes, values)
-    query = rng.integers(0, 60, size=30).astype(np.uint32)
-    rows, got = lookup_sorted(sorted_hashes=sh, values=sv, query=query, max_postings=10**6)
-    expected = sorted((r, int(v)) for r, q in enumerate(query) for v in values[hashes == q])
-    assert sorted(zip(rows.tolist(), got.tolist(), strict=True)) == expected
 
 
 def test_index_lookup_equals_naive_scan(archive: tuple) -> None:

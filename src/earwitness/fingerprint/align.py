@@ -133,7 +133,8 @@ class _LagIndex:
 def _fit_lag(
     ix: _LagIndex, live: np.ndarray, speed: float, offset: float, p: AlignParams
 ) -> tuple[float, float, np.ndarray]:
-    """:func:`_fit` over an item's live hits through its lag index (positions of inliers)."""
+    """Least-squares refinement of the line on its inliers (two rounds), over an item's live
+    hits through its lag index; returns speed, offset and the inliers' positions."""
 
     def inliers(speed: float, offset: float) -> np.ndarray:
         c = ix.window(speed=speed, offset=offset, tol=p.inlier_tol, live=live)
@@ -218,8 +219,7 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
         if n_live < p.min_hits:
             continue
         if any(
-            a.item == item
-            and abs(a.offset + a.speed * mid - (center_f + s_c * mid)) < 1.5 * p.coarse_bin
+            a.item == item and abs(a.offset + a.speed * mid - (center_f + s_c * mid)) < near_w
             for a in found
         ):
             continue

@@ -14,13 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
-def sort_postings(hashes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort postings by hash (stable, so equal hashes keep their value order)."""
-    order = np.argsort(hashes, kind="stable")
-    return np.ascontiguousarray(hashes[order]), np.ascontiguousarray(values[order])
-
-
 HASH_BITS = 26
 WORD_BITS = 32
 BLOCK_BITS = 12  # positions are renumbered per occupied block of 4096 frames (65.5 s)
@@ -156,19 +149,6 @@ def packed_ranges(seg: PackedSegment, query: np.ndarray) -> tuple[np.ndarray, np
     return lo[inv], (hi - lo)[inv]
 
 
-def ranges(*, query: np.ndarray, sorted_hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(start, count) of each query hash's postings in ``sorted_hashes`` (binary search)."""
-    if sorted_hashes.size == 0:
-        z = np.zeros(query.size, np.int64)
-        return z, z
-    order = np.argsort(query)  # sorted keys: better memory locality
-    lo = np.empty(query.size, np.int64)
-    hi = np.empty(query.size, np.int64)
-    lo[order] = np.searchsorted(sorted_hashes, query[order], side="left")
-    hi[order] = np.searchsorted(sorted_hashes, query[order], side="right")
-    return lo, hi - lo
-
-
 def gather(*, values: np.ndarray, lo: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows and values of the postings in the ranges ``[lo, lo + n)``."""
     total = int(n.sum())
@@ -203,23 +183,3 @@ def budget_mask(
     keep = np.zeros(counts.size, dtype=bool)
     keep[order[csum <= max_hits]] = True
     return keep & ok
-
-
-def lookup_sorted(
-    *,
-    sorted_hashes: np.ndarray,
-    values: np.ndarray,
-    query: np.ndarray,
-    max_postings: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """All postings whose hash equals one of ``query``.
-
-    Returns ``(query_row, value)``: ``query_row[k]`` is the position in ``query`` that the
-    ``k``-th posting answered. Hashes with more than ``max_postings`` postings are skipped
-    (a stop list: such hashes carry almost no information and dominate the cost).
-    """
-    if sorted_hashes.size == 0 or query.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, values.dtype)
-    lo, n = ranges(query=query, sorted_hashes=sorted_hashes)
-    n = np.where(n > max_postings, 0, n)
-    return gather(values=values, lo=lo, n=n)
