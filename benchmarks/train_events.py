@@ -353,17 +353,26 @@ def event_scores(
 ) -> dict[str, dict[str, float]]:
     """Event-level figures (as in the validation script) of the trained layer's decisions on
     the items, from given class probabilities."""
+    scored, trained = _trained_events(items, probs, decision)
+    return score(scored, [[(e.label, e.start_s) for e in t] for t in trained])
+
+
+def _trained_events(
+    items: list[TrainItem], probs: list[np.ndarray], decision: dict[str, object]
+) -> tuple[list[Item], list[list[DetectedEvent]]]:
+    """The items as scored by the validation script, and the trained layer's events on each
+    from given class probabilities and ``decision``."""
     dummy = as_classifier((np.zeros(len(FEATURE_NAMES)), np.ones(len(FEATURE_NAMES)), []), decision)
     det = TrainedDetector(dummy)
     scored = [
         Item(None, [(lb, t) for lb, t, _e in it.truth], it.kind, it.duration_s)  # type: ignore[arg-type]
         for it in items
     ]
-    dets = [
-        [(e.label, e.start_s) for e in det.label(events=it.proposals, prob=p)] if len(p) else []
+    trained = [
+        det.label(events=it.proposals, prob=p) if len(p) else []
         for it, p in zip(items, probs, strict=True)
     ]
-    return score(scored, dets)
+    return scored, trained
 
 
 def select_routing(
@@ -379,16 +388,7 @@ def select_routing(
     F1, then in favour of the trained layer). Labels without train-half events (crowd)
     cannot be assessed and stay on the trained layer. Returns the model's ``routing``
     block: the choice and the CV figures behind it."""
-    dummy = as_classifier((np.zeros(len(FEATURE_NAMES)), np.ones(len(FEATURE_NAMES)), []), decision)
-    det = TrainedDetector(dummy)
-    scored = [
-        Item(None, [(lb, t) for lb, t, _e in it.truth], it.kind, it.duration_s)  # type: ignore[arg-type]
-        for it in items
-    ]
-    trained = [
-        det.label(events=it.proposals, prob=p) if len(p) else []
-        for it, p in zip(items, probs, strict=True)
-    ]
+    scored, trained = _trained_events(items, probs, decision)
 
     def run(routing: dict[str, str]) -> dict[str, dict[str, float]]:
         dets = [
