@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from earwitness.errors import InputError
@@ -81,6 +81,8 @@ def test_exclude_drops_item(archive: tuple) -> None:
     max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(gain_db=st.floats(-12.0, 6.0), shift_s=st.floats(0.0, 5.0))
+# Found by Hypothesis: the free line fit gave speed 0.9973, 17.6 ms off at the query start.
+@example(gain_db=-5.0, shift_s=1.790949957225856)
 def test_gain_keeps_match_and_shift_moves_offset(
     archive: tuple, gain_db: float, shift_s: float
 ) -> None:

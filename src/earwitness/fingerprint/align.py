@@ -148,6 +148,14 @@ def _fit_lag(
             if p.min_speed - 0.01 <= s <= p.max_speed + 0.01:
                 speed, offset = float(s), float(a)
         inl = inliers(speed, offset)
+    if speed != 1.0 and inl.size:
+        # Model selection: a free slope always fits the inliers' jitter a little better, and
+        # over a long span a slope of 0.997 moves the extrapolated offset by more than a frame.
+        # The simpler model (unchanged speed) wins when it explains at least as many hits.
+        off1 = float(np.median(ix.r[inl] - ix.q[inl]))
+        inl1 = inliers(1.0, off1)
+        if inl1.size >= inl.size:
+            return 1.0, off1, inl1
     return speed, offset, inl
 
 
