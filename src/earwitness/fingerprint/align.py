@@ -152,10 +152,11 @@ def _fit_lag(
         # Model selection: a free slope always fits the inliers' jitter a little better, and
         # over a long span a slope of 0.997 moves the extrapolated offset by more than a frame.
         # The simpler model (unchanged speed) wins when it explains at least as many hits.
-        off1 = float(np.median(ix.r[inl] - ix.q[inl]))
+        # Least squares with the slope fixed at 1: the offset is the inliers' mean lag.
+        off1 = float(np.mean(ix.r[inl] - ix.q[inl]))
         inl1 = inliers(1.0, off1)
         if inl1.size >= inl.size:
-            return 1.0, off1, inl1
+            return 1.0, float(np.mean(ix.r[inl1] - ix.q[inl1])), inl1
     return speed, offset, inl
 
 
