@@ -185,6 +185,67 @@ def _refine_lag(*, y: np.ndarray, s0: int, s1: int, lag: int, radius: int) -> in
     return int(b0 + int(np.argmax(score)) - s0)
 
 
+# The early test in verify_pair counts a frame as below the similarity threshold only when it
+# is below by this much: far more than the rounding difference between smoothing a shorter and
+# a longer run of the same frames (float32 sums, ~1e-7 relative).
+_EARLY_MARGIN = 1e-3
+
+
+def _stft_rows(*, y: np.ndarray, start: int, r0: int, r1: int, n: int, h: int) -> np.ndarray:
+    """Rows ``r0:r1`` of ``stft(y[start:], n_fft=n, hop=h)``, computed alone."""
+    return stft(y=y[start + r0 * h : start + (r1 - 1) * h + n], n_fft=n, hop=h)
+
+
+def _surely_rejected(
+    *, sim: np.ndarray, part: slice, trusted: tuple[int, int], sr: int, p: DuplicateParams
+) -> bool:
+    """Whether the peak or duration test of verify_pair fails for certain, judged from the
+    frame similarity ``sim`` of a run of frames around the core (``part``).
+
+    Frames of ``sim`` outside ``trusted`` may differ from the full computation (a smoothing
+    neighbour is missing). A frame below the threshold by ``_EARLY_MARGIN`` is below it in
+    the full test too, so each run of the other frames that meets the core bounds the extent
+    the full test can find there; when every such run is closed by trusted frames and is
+    shorter than ``p.min_match_s``, the full test rejects the candidate.
+    """
+    maybe = sim >= p.frame_sim_threshold - _EARLY_MARGIN
+    if not maybe[part].any():
+        return True
+    run_id = np.cumsum(~maybe)  # constant along each run of ``maybe`` frames
+    for r in np.unique(run_id[part][maybe[part]]).tolist():
+        idx = np.flatnonzero(maybe & (run_id == r))
+        a, b = int(idx[0]), int(idx[-1])
+        closed_left = (a == 0 and trusted[0] == 0) or a - 1 >= trusted[0]
+        closed_right = (b == sim.size - 1 and trusted[1] == sim.size) or b + 1 < trusted[1]
+        if not (closed_left and closed_right):
+            return False
+        if ((b - a) * p.verify_hop + p.verify_n_fft) / sr >= p.min_match_s:
+            return False
+    return True
+
+
+def _frame_similarity(
+    *, x1: np.ndarray, x2: np.ndarray, core: slice, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-frame similarity of two aligned STFTs, phase-compensated on the ``core`` frames.
+
+    Returns the similarity, the cross-spectrum ``x2 conj(x1)`` and both power spectra.
+    Complex sums are smoothed over ``k`` frames before the magnitude is taken, so the random
+    level falls as 1/sqrt(frames x bins) instead of staying biased upwards.
+    """
+    cross = x2 * np.conj(x1)
+    phase = np.exp(-1j * np.angle(np.sum(cross[core], axis=0)))
+    p1 = np.abs(x1) ** 2
+    p2 = np.abs(x2) ** 2
+    s = np.sum(cross * phase[None, :], axis=1)
+    num = np.abs(ndimage.uniform_filter1d(s.real, k) + 1j * ndimage.uniform_filter1d(s.imag, k))
+    e1, e2 = np.sum(p1, axis=1), np.sum(p2, axis=1)
+    den = np.sqrt(ndimage.uniform_filter1d(e1, k) * ndimage.uniform_filter1d(e2, k)) + 1e-20
+    sim: np.ndarray = num / den
+    sim[(e1 < 1e-12) | (e2 < 1e-12)] = 0.0
+    return sim, cross, p1, p2
+
+
 def verify_pair(
     *,
     y: np.ndarray,
@@ -206,31 +267,39 @@ def verify_pair(
     hi = min(y.size - n, src[1] + ext, y.size - lag - n)
     if hi - lo < n * 2:
         return None
-    x1 = stft(y=y[lo : hi + n], n_fft=n, hop=h)
-    x2 = stft(y=y[lo + lag : hi + lag + n], n_fft=n, hop=h)
+    core = slice(max(0, (src[0] - lo) // h), max(1, (src[1] - lo) // h))
+    m = 1 + (hi - lo) // h  # frames of both STFTs
+    k = p.sim_frames
+    if core.start < core.stop <= m:
+        # Early rejection on the frames around the core: most candidates fail the peak or
+        # the duration test there, and the rest of their +-extend_s is never transformed.
+        # The STFT rows are the same numbers whichever run of frames they are computed in,
+        # so the full test below reuses them.
+        reach = int(np.ceil((p.min_match_s * sr - n) / h)) + 2 + k // 2
+        c0, c1 = max(0, core.start - reach), min(m, core.stop + reach)
+        a1 = _stft_rows(y=y, start=lo, r0=c0, r1=c1, n=n, h=h)
+        a2 = _stft_rows(y=y, start=lo + lag, r0=c0, r1=c1, n=n, h=h)
+        part = slice(core.start - c0, core.stop - c0)
+        sim, _, _, _ = _frame_similarity(x1=a1, x2=a2, core=part, k=k)
+        trusted = (0 if c0 == 0 else k // 2, sim.size if c1 == m else sim.size - k // 2)
+        if _surely_rejected(sim=sim, part=part, trusted=trusted, sr=sr, p=p):
+            return None
+        x1, x2 = (
+            np.concatenate(
+                [
+                    _stft_rows(y=y, start=start, r0=0, r1=c0, n=n, h=h),
+                    middle,
+                    _stft_rows(y=y, start=start, r0=c1, r1=m, n=n, h=h),
+                ]
+            )
+            for start, middle in ((lo, a1), (lo + lag, a2))
+        )
+    else:
+        x1 = stft(y=y[lo : hi + n], n_fft=n, hop=h)
+        x2 = stft(y=y[lo + lag : hi + lag + n], n_fft=n, hop=h)
     m = min(x1.shape[0], x2.shape[0])
     x1, x2 = x1[:m], x2[:m]
-    cross = x2 * np.conj(x1)
-    core = slice(max(0, (src[0] - lo) // h), max(1, (src[1] - lo) // h))
-    phase = np.exp(-1j * np.angle(np.sum(cross[core], axis=0)))
-    p1 = np.abs(x1) ** 2
-    p2 = np.abs(x2) ** 2
-    # complex sums are smoothed over ``sim_frames`` before the magnitude is taken, so the
-    # random level falls as 1/sqrt(frames x bins) instead of staying biased upwards
-    k = p.sim_frames
-    num = np.abs(
-        ndimage.uniform_filter1d(np.sum(cross * phase[None, :], axis=1).real, k)
-        + 1j * ndimage.uniform_filter1d(np.sum(cross * phase[None, :], axis=1).imag, k)
-    )
-    den = (
-        np.sqrt(
-            ndimage.uniform_filter1d(np.sum(p1, axis=1), k)
-            * ndimage.uniform_filter1d(np.sum(p2, axis=1), k)
-        )
-        + 1e-20
-    )
-    sim = num / den
-    sim[(np.sum(p1, axis=1) < 1e-12) | (np.sum(p2, axis=1) < 1e-12)] = 0.0
+    sim, cross, p1, p2 = _frame_similarity(x1=x1, x2=x2, core=core, k=k)
     peak = core.start + int(np.argmax(sim[core])) if core.stop > core.start else 0
     if sim[peak] < p.frame_sim_threshold:
         return None

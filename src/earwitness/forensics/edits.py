@@ -87,8 +87,18 @@ def _sides(a: np.ndarray, w: int, pct: float | None) -> tuple[np.ndarray, np.nda
     """Left ``[i-w, i)`` and right ``[i, i+w)`` statistic of ``a`` (frames x k) at every i."""
     if pct is None:
         m = ndimage.uniform_filter1d(a, size=w, axis=0, mode="nearest")
+    elif a.shape[1] == 0:
+        m = a.copy()
     else:
-        m = ndimage.percentile_filter(a, pct, size=(w, 1), mode="nearest")
+        # column by column: scipy's 1-D rank filter keeps a running order statistic, the N-D
+        # one sorts every window again (same values, ~30x slower on a (frames, 1) footprint)
+        m = np.stack(
+            [
+                ndimage.percentile_filter(a[:, j], pct, size=w, mode="nearest")
+                for j in range(a.shape[1])
+            ],
+            axis=1,
+        )
     left = np.roll(m, (w + 1) // 2, axis=0)
     right = np.roll(m, -(w // 2), axis=0)
     return left, right
@@ -134,8 +144,12 @@ def digital_silences(*, y: np.ndarray, sr: int, min_s: float) -> list[tuple[int,
     z = np.abs(y) < 0.5 / 32768
     if not z.any():
         return []
-    d = np.diff(np.concatenate([[0], z.astype(np.int8), [0]]))
-    starts, ends = np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]
+    edges = np.flatnonzero(z[1:] != z[:-1]) + 1  # first sample of each new run
+    starts, ends = edges[z[edges]], edges[~z[edges]]
+    if z[0]:
+        starts = np.concatenate([[0], starts])
+    if z[-1]:
+        ends = np.concatenate([ends, [z.size]])
     keep = (ends - starts) >= int(min_s * sr)
     return list(zip(starts[keep].tolist(), ends[keep].tolist(), strict=True))
 
