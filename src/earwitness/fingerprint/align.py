@@ -115,7 +115,7 @@ class _LagIndex:
     def __init__(self, q: np.ndarray, r: np.ndarray) -> None:
         self.q, self.r = q, r
         lag = r - q
-        self.perm = np.argsort(lag, kind="stable")
+        self.perm = np.argsort(lag)  # windows are sorted by position: tie order is moot
         self.lag = lag[self.perm]
         self.q_lo, self.q_hi = (float(q.min()), float(q.max())) if q.size else (0.0, 0.0)
 
@@ -128,6 +128,49 @@ class _LagIndex:
         idx = np.sort(self.perm[i0:i1])
         out: np.ndarray = idx[live[idx]]
         return out
+
+
+class _LiveMedian:
+    """Median of an item's live hits' query times, kept up to date as hits are used.
+
+    The times are sorted once; used hits are marked dead in that order, with a count of the
+    live ones per block of about ``sqrt(n)`` sorted positions (square-root decomposition), so
+    the k-th live time is found in ``O(sqrt(n))`` instead of a partition of all hits. The value
+    is exactly ``np.median`` of the live times (the mean of the two middle ones for an even
+    count, computed as ``(a + b) / 2`` like numpy's mean of two).
+    """
+
+    def __init__(self, q: np.ndarray, live: np.ndarray) -> None:
+        order = np.argsort(q)  # any order of equal times gives the same median
+        self.sorted = q[order]
+        self.rank = np.empty(q.size, dtype=np.int64)
+        self.rank[order] = np.arange(q.size)
+        self.alive = live[order].copy()
+        self.block = max(1, int(np.sqrt(q.size)))
+        n_blocks = q.size // self.block + 1
+        self.count = np.bincount(
+            np.flatnonzero(self.alive) // self.block, minlength=n_blocks
+        ).astype(np.int64)
+
+    def remove(self, pos: np.ndarray) -> None:
+        """Mark the hits at positions ``pos`` (all live) as used."""
+        r = self.rank[pos]
+        self.alive[r] = False
+        self.count -= np.bincount(r // self.block, minlength=self.count.size)
+
+    def _kth(self, k: int, cum: np.ndarray) -> float:
+        b = int(np.searchsorted(cum, k, side="right"))
+        before = int(cum[b - 1]) if b else 0
+        i0 = b * self.block
+        j = int(np.flatnonzero(self.alive[i0 : i0 + self.block])[k - before])
+        return float(self.sorted[i0 + j])
+
+    def median(self, n_live: int) -> float:
+        if n_live <= 0:
+            return 0.0
+        cum = np.cumsum(self.count)
+        lo = self._kth((n_live - 1) // 2, cum)
+        return lo if n_live % 2 else (lo + self._kth(n_live // 2, cum)) / 2
 
 
 def _fit_lag(
@@ -200,11 +243,13 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
     by_item: dict[int, np.ndarray] = {}
     used = np.zeros(hits.size, dtype=bool)  # hits already explained by a stronger line
     # An item's live (unused) hits and their median change only when a line is found; a
-    # self-join tries hundreds of candidates of one item, so they are cached between lines,
-    # and lines are tested through the item's lag index instead of against every hit.
-    version = 0
+    # self-join tries hundreds of candidates of one item, so they are kept per item and
+    # updated when a line uses hits (the median through a structure that follows the
+    # removals), and lines are tested through the item's lag index instead of every hit.
     lag_ix: dict[int, _LagIndex] = {}
-    live_of: dict[int, tuple[int, np.ndarray, int, float]] = {}
+    live_of: dict[int, np.ndarray] = {}
+    n_live_of: dict[int, int] = {}
+    median_of: dict[int, _LiveMedian] = {}
     max_gap = p.max_gap_s / frame_s
     near_w = 1.5 * p.coarse_bin
     for _count, item, s_c, center_f in cands:
@@ -216,22 +261,19 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
             _, first = np.unique(hits.q_t[r] * 4_194_304.0 + hits.ref_t[r], return_index=True)
             by_item[item] = r[np.sort(first)]
             lag_ix[item] = _LagIndex(hits.q_t[by_item[item]], hits.ref_t[by_item[item]])
-        rows, ix = by_item[item], lag_ix[item]
-        cached = live_of.get(item)
-        if cached is None or cached[0] != version:
-            live = ~used[rows]
-            n_live = int(live.sum())
-            mid = float(np.median(ix.q[live])) if n_live else 0.0
-            live_of[item] = (version, live, n_live, mid)
-        else:
-            _, live, n_live, mid = cached
+            live_of[item] = ~used[by_item[item]]
+            n_live_of[item] = int(live_of[item].sum())
+            median_of[item] = _LiveMedian(lag_ix[item].q, live_of[item])
+        rows, ix, live, n_live = by_item[item], lag_ix[item], live_of[item], n_live_of[item]
         if n_live < p.min_hits:
             continue
-        if any(
-            a.item == item and abs(a.offset + a.speed * mid - (center_f + s_c * mid)) < near_w
-            for a in found
-        ):
-            continue
+        if any(a.item == item for a in found):
+            mid = median_of[item].median(n_live)
+            if any(
+                a.item == item and abs(a.offset + a.speed * mid - (center_f + s_c * mid)) < near_w
+                for a in found
+            ):
+                continue
         tried += 1
         c = ix.window(speed=s_c, offset=center_f, tol=near_w, live=live)
         near = c[np.abs(ix.r[c] - s_c * ix.q[c] - center_f) <= near_w]
@@ -246,18 +288,22 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
         speed, offset, inl = _fit_lag(ix, live, speed, offset, p)
         if inl.size < p.min_hits:
             continue
-        sel = rows[inl]
-        order = np.argsort(hits.q_t[sel], kind="stable")
-        sel = sel[order]
-        qt = hits.q_t[sel]
+        order = np.argsort(hits.q_t[rows[inl]], kind="stable")
+        inl = inl[order]
+        qt = ix.q[inl]
         breaks = np.flatnonzero(np.diff(qt) > max_gap) + 1
-        for run in np.split(sel, breaks):
+        for pos in np.split(inl, breaks):
+            if pos.size < p.min_hits:  # fewer hits than anchors needed
+                continue
+            run = rows[pos]
             rq = hits.q_t[run]
             n_anchor = int(np.unique(rq).size)
             if n_anchor < p.min_hits:
                 continue
             used[run] = True
-            version += 1
+            live[pos] = False
+            n_live_of[item] -= pos.size
+            median_of[item].remove(pos)
             found.append(
                 Alignment(
                     item=item,
