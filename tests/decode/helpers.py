@@ -38,3 +38,21 @@ def write_wav(
     head = b"RIFF" + struct.pack("<I", 36 + size) + b"WAVE" + b"fmt " + struct.pack("<I", 16)
     path.write_bytes(head + fmt + b"data" + struct.pack("<I", size) + data)
     return path
+
+
+def write_pcm_wav(path: Path, *, sr: int, frames: np.ndarray, fmt: str) -> Path:
+    """A hand-written WAV of ``frames`` (shape ``(n, channels)``) in ``fmt``: ``"u8"``,
+    ``"s16"`` or ``"f32"`` (IEEE float, written as given: NaN and infinities included)."""
+    ch = frames.shape[1]
+    if fmt == "u8":
+        data, tag, bits = np.rint(frames * 128 + 128).clip(0, 255).astype("u1"), 1, 8
+    elif fmt == "s16":
+        data, tag, bits = np.rint(frames * 32768).clip(-32768, 32767).astype("<i2"), 1, 16
+    else:
+        data, tag, bits = frames.astype("<f4"), 3, 32
+    raw = data.tobytes()  # interleaved: frame by frame
+    block = ch * bits // 8
+    fmt_chunk = struct.pack("<HHIIHH", tag, ch, sr, sr * block, block, bits)
+    head = b"RIFF" + struct.pack("<I", 36 + len(raw)) + b"WAVE" + b"fmt " + struct.pack("<I", 16)
+    path.write_bytes(head + fmt_chunk + b"data" + struct.pack("<I", len(raw)) + raw)
+    return path

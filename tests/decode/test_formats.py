@@ -9,6 +9,7 @@ import pytest
 
 from earwitness.decode import load_audio, probe
 from earwitness.synth.encode import encode_av_file, encode_file
+from tests.decode.helpers import write_pcm_wav
 
 SR = 48000
 
@@ -128,3 +129,33 @@ def test_corpus_files_decode(corpus: Path) -> None:
     assert hot.duration_s == pytest.approx(4.0, abs=0.01)
     jfk = load_audio(corpus / "jfk.flac")
     assert jfk.sr == 16000 and jfk.duration_s == pytest.approx(11.0, abs=0.01)
+
+
+@pytest.mark.parametrize(("fmt", "step"), [("u8", 1 / 128), ("s16", 1 / 32768), ("f32", 0.0)])
+def test_packed_pcm_samples_exact_per_channel(
+    tmp_path: Path, rng: np.random.Generator, fmt: str, step: float
+) -> None:
+    # packed (interleaved) stereo: each channel comes back sample for sample, in order
+    frames = np.stack([rng.uniform(-0.9, 0.9, 3000), np.linspace(-0.5, 0.5, 3000)], axis=1)
+    if step:
+        frames = np.rint(frames / step) * step  # on the format's grid: exact round trip
+    path = write_pcm_wav(tmp_path / f"x_{fmt}.wav", sr=8000, frames=frames, fmt=fmt)
+    a = load_audio(path, mono=False)
+    assert a.samples.shape == (2, 3000) and a.samples.dtype == np.float32
+    np.testing.assert_array_equal(a.samples, frames.T.astype(np.float32))
+    mono = load_audio(path).samples
+    np.testing.assert_allclose(mono, frames.mean(axis=1), atol=1e-6)
+
+
+def test_non_finite_float_samples_become_zero(tmp_path: Path, rng: np.random.Generator) -> None:
+    frames = rng.uniform(-0.5, 0.5, (4000, 2)).astype(np.float32)
+    bad = {(10, 0): np.nan, (2000, 1): np.inf, (3999, 0): -np.inf}
+    for (i, c), v in bad.items():
+        frames[i, c] = v
+    path = write_pcm_wav(tmp_path / "nan.wav", sr=8000, frames=frames, fmt="f32")
+    got = load_audio(path, mono=False).samples
+    want = frames.T.copy()
+    for i, c in bad:
+        want[c, i] = 0.0
+    assert np.all(np.isfinite(got))
+    np.testing.assert_array_equal(got, want)

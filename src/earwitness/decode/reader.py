@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import av
 import numpy as np
@@ -88,19 +88,49 @@ class Audio:
 _INT_SCALE = {np.dtype(np.int16): 32768.0, np.dtype(np.int32): 2.0**31, np.dtype(np.int64): 2.0**63}
 
 
-def _planar_float(frame: av.AudioFrame) -> np.ndarray:
-    """``frame`` as a float32 ``(channels, n)`` array in [-1, 1]."""
-    a = frame.to_ndarray()
-    ch = len(frame.layout.channels)
+# FFmpeg sample formats (packed and planar) and their numpy types; another format goes
+# through PyAV's own ``to_ndarray``
+_BASE_DTYPES = {"u8": "u1", "s16": "<i2", "s32": "<i4", "s64": "<i8", "flt": "<f4", "dbl": "<f8"}
+_SAMPLE_DTYPES = {
+    name: np.dtype(dt) for base, dt in _BASE_DTYPES.items() for name in (base, base + "p")
+}
+
+
+def _frame_array(frame: av.AudioFrame, ch: int) -> np.ndarray:
+    """The samples of ``frame`` as a ``(channels, n)`` view of its planes (no conversion).
+
+    (A plane exports the buffer protocol; the casts only tell the type checker.)
+
+    The same values as ``frame.to_ndarray()`` (then deinterleaved), without its per-frame
+    ``vstack``: a mono or packed frame is one plane.
+    """
+    dt = _SAMPLE_DTYPES.get(frame.format.name)
+    n = frame.samples
+    if dt is None:
+        a = frame.to_ndarray()
+    elif frame.format.is_planar:
+        planes = frame.planes
+        if len(planes) == 1:
+            return np.frombuffer(cast(bytes, planes[0]), dtype=dt, count=n)[None, :]
+        return np.stack([np.frombuffer(cast(bytes, x), dtype=dt, count=n) for x in planes])
+    else:
+        a = np.frombuffer(cast(bytes, frame.planes[0]), dtype=dt, count=n * ch)[None, :]
     if not frame.format.is_planar:
         a = a.reshape(-1, ch).T
+    return a
+
+
+def _planar_float(frame: av.AudioFrame) -> np.ndarray:
+    """``frame`` as a float32 ``(channels, n)`` array in [-1, 1]."""
+    a = _frame_array(frame, len(frame.layout.channels))
     if a.dtype == np.uint8:
-        out = (a.astype(np.float32) - 128.0) / 128.0
-    elif a.dtype in _INT_SCALE:
-        out = (a / _INT_SCALE[a.dtype]).astype(np.float32)
-    else:
-        out = a.astype(np.float32, copy=False)
-    if not np.all(np.isfinite(out)):
+        return (a.astype(np.float32) - 128.0) / 128.0  # integers: always finite
+    if a.dtype in _INT_SCALE:
+        out: np.ndarray = (a / _INT_SCALE[a.dtype]).astype(np.float32)
+        return out
+    out = a.astype(np.float32, copy=False)
+    # one float64 sum finds a NaN or infinity: float32 samples cannot overflow it
+    if not np.isfinite(out.sum(dtype=np.float64)):
         out = np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
     return out
 
