@@ -3,9 +3,9 @@
 Downloads Debian game-data packages with ``apt-get download`` (no installation, no root
 needed), unpacks them with ``dpkg -x`` and writes the clips we use as 16-bit WAV files plus a
 manifest (``benchmarks/data/sfx/manifest.json``) naming, for each clip, its label, source
-package, path inside the package, author and licence. The validation script splits the clips
-by *source package* (``validate_events.PACKAGE_HALF``), so no package gives clips to both the
-train and the validation half. Nothing is committed: ``benchmarks/data/`` is
+package, path inside the package, author and licence. The benchmarks split the clips by
+*source package* (``events_data.VALIDATION_PACKAGES``), so no package gives clips of a label
+to both the train and the validation half. Nothing is committed: ``benchmarks/data/`` is
 gitignored. The list of clips and their licences is reproduced in ``docs/events.md``.
 
 Usage::
@@ -41,6 +41,9 @@ PACKAGES = (
     "bzflag-data",
     "chromium-bsu-data",
     "alienblaster-data",
+    "scorched3d-data",
+    "warmux-data",
+    "gl-117-data",
 )
 
 # OpenSFX: index in opensfx.cat -> label. Each entry in the catalogue carries its own title,
@@ -188,6 +191,63 @@ PLAIN: dict[str, tuple[str, str, dict[str, str]]] = {
         {"explosion.wav": "explosion", "explosionBoss.wav": "explosion"},
     ),
 }
+SCORCHED_NONE = (
+    "GPL-2+ (scorched3d-data, see debian/copyright)",
+    "Gavin Camp (Scorched3D, default mod)",
+)
+SCORCHED_APOC = (
+    "CC BY-SA 3.0 (scorched3d-data data/globalmods/apoc/*, see debian/copyright)",
+    "Apocalypse mod team (named in authors.txt of scorched3d-data)",
+)
+WARMUX = (
+    "GPL-2+ (warmux-data, see debian/copyright)",
+    "WarMUX team and contributors (sound authors in data/authors.xml)",
+)
+GL117 = ("GPL-2 (gl-117-data, see debian/copyright)", "Thomas Drexl")
+#: files by path below the unpacked package: package -> {path: (label, licence, credit)}.
+#: Scorched3D's two mods (default, Apocalypse) have different authors and licences; both
+#: come from one package, so they fall in one half of the package split.
+_S3D = "usr/share/games/scorched3d/data/globalmods/"
+_WMX = "usr/share/games/warmux/sound/default/weapons/"
+_GL = "usr/share/games/gl-117/sounds/"
+BY_PATH: dict[str, dict[str, tuple[str, str, str]]] = {
+    "scorched3d-data": {
+        **{
+            f"{_S3D}none/data/wav/misc/{n}.wav": ("aircraft", *SCORCHED_NONE)
+            for n in ("f16_1", "f16_2", "f18_1", "f18_2", "jet", "t38", "apache_1")
+        },
+        **{
+            f"{_S3D}apoc/data/wav/misc/{n}.wav": ("aircraft", *SCORCHED_APOC)
+            for n in ("cessna", "helicopter")
+        },
+        **{
+            f"{_S3D}none/data/wav/explosions/{n}.wav": ("explosion", *SCORCHED_NONE)
+            for n in ("small", "medium", "large", "xlarge", "tank")
+        },
+        **{
+            f"{_S3D}apoc/data/wav/explosions/{n}.wav": ("explosion", *SCORCHED_APOC)
+            for n in ("exp", "tank")
+        },
+        **{
+            f"{_S3D}apoc/data/wav/shoot/{n}.wav": ("gunfire", *SCORCHED_APOC)
+            for n in ("machinegun", "shotgun")
+        },
+        f"{_S3D}none/data/wav/movement/tankmove.wav": ("vehicle", *SCORCHED_NONE),
+        f"{_S3D}apoc/data/wav/misc/cheeringloop.wav": ("crowd", *SCORCHED_APOC),
+    },
+    "warmux-data": {
+        **{
+            f"{_WMX}{n}.ogg": ("explosion", *WARMUX)
+            for n in (*(f"explosion{i}" for i in range(1, 10)), "dynamite_exp")
+        },
+        **{f"{_WMX}{n}.ogg": ("gunfire", *WARMUX) for n in ("gun", "m16", "shotgun")},
+        f"{_WMX}aircraft_flying.ogg": ("aircraft", *WARMUX),
+    },
+    "gl-117-data": {
+        f"{_GL}cannon1.wav": ("gunfire", *GL117),
+        f"{_GL}explode1.wav": ("explosion", *GL117),
+    },
+}
 FREEDOOM_LICENCE = "BSD-3-Clause (freedoom-license, see debian/copyright)"
 #: freedoom2.wad DMX sound lumps -> label
 FREEDOOM = {
@@ -221,12 +281,37 @@ def _decode_bytes(data: bytes, suffix: str) -> tuple[np.ndarray, int]:
     import tempfile
 
     from earwitness.decode import load_audio
+    from earwitness.errors import InputError
 
     with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
         tmp.write(data)
         tmp.flush()
-        audio = load_audio(Path(tmp.name), sr=None, mono=True)
+        try:
+            audio = load_audio(Path(tmp.name), sr=None, mono=True)
+        except InputError:
+            if suffix != ".wav":
+                raise
+            return _read_pcm_wav(Path(tmp.name))
     return np.asarray(audio.samples, dtype=np.float32), int(audio.sr)
+
+
+def _read_pcm_wav(path: Path) -> tuple[np.ndarray, int]:
+    """PCM WAV read directly (some Scorched3D files carry non-UTF-8 INFO text that FFmpeg's
+    metadata decoding rejects)."""
+    import warnings
+
+    from scipy.io import wavfile
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", wavfile.WavFileWarning)
+        sr, x = wavfile.read(path)
+    if x.dtype == np.uint8:
+        y = (x.astype(np.float32) - 128.0) / 128.0
+    elif x.dtype.kind == "i":
+        y = x.astype(np.float32) / float(np.iinfo(x.dtype).max + 1)
+    else:
+        y = x.astype(np.float32)
+    return (y.mean(axis=1) if y.ndim > 1 else y), int(sr)
 
 
 def _opensfx_entries(cat: Path) -> list[tuple[int, str, bytes]]:
@@ -380,6 +465,23 @@ def main(argv: list[str] | None = None) -> int:
                 sr,
                 package=pkg,
                 source=str(path.relative_to(root / pkg)),
+                credit=credit,
+                licence=licence,
+            )
+
+    for pkg, files in BY_PATH.items():
+        prefix = {"gl-117-data": "gl117"}.get(pkg, pkg.split("-")[0])
+        for rel, (label, licence, credit) in files.items():
+            path = root / pkg / rel
+            x, sr = _decode_bytes(path.read_bytes(), path.suffix)
+            mod = "_apoc" if "/apoc/" in rel else ""
+            add(
+                f"{prefix}{mod}_{path.stem}",
+                label,
+                x,
+                sr,
+                package=pkg,
+                source=rel,
                 credit=credit,
                 licence=licence,
             )

@@ -1,13 +1,13 @@
 """Calibrate and validate the DSP acoustic-event detectors on real sound effects mixed into
 real speech, and write the calibration files the ``acoustic_events`` stage loads.
 
-Data: the clips fetched by ``benchmarks/fetch_sfx.py`` (openttd-opensfx, teeworlds-data,
-openarena-data; see docs/events.md for files and licences) mixed at 0–15 dB event-to-speech
-ratio into speech backgrounds made from the shared corpus (jfk, hotwords, FSDD
-concatenations) and synthetic babble, over a -60 dBFS noise floor. Gunfire clips are also
-repeated into bursts (automatic fire, 0.08–0.6 s intervals). Clips are split by *source
-file* into a train half (thresholds are tuned on it) and a validation half (figures are
-reported on it). Clean-speech backgrounds without events measure false events per hour.
+Data: the clips fetched by ``benchmarks/fetch_sfx.py`` (thirteen Debian game-data packages;
+see docs/events.md for files and licences; loading and split in ``events_data.py``) mixed
+at 0–15 dB event-to-speech ratio into speech backgrounds made from the shared corpus (jfk,
+hotwords, FSDD concatenations) and synthetic babble, over a -60 dBFS noise floor. Gunfire
+clips are also repeated into bursts (automatic fire, 0.08–0.6 s intervals). Clips are split
+by *source package* into a train half (thresholds are tuned on it) and a validation half
+(figures are reported on it). Clean-speech backgrounds without events measure false events per hour.
 
 Matching: a detection matches a ground-truth event of the same label when their onsets differ
 by at most 0.25 s (one-to-one, greedy by onset distance).
@@ -27,26 +27,27 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 
 import numpy as np
 
-from earwitness.decode import load_audio
 from earwitness.events.base import DetectedEvent, resolve
 from earwitness.events.classifier import EventClassifier, TrainedDetector, combine, route
 from earwitness.events.features import FrameFeatures, compute_features
 from earwitness.events.impulsive import ImpulsiveDetector, ImpulsiveParams
 from earwitness.events.music import MusicDetector, MusicParams
 from earwitness.events.sustained import SustainedDetector, SustainedParams
-from earwitness.synth import babble
 from earwitness.synth.events import chant, place
+from events_data import (
+    ROOT,
+    SFX,
+    SR,
+    backgrounds,
+    load_clips,
+    make_burst,
+    split,
+)
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-SFX = HERE / "data" / "sfx"
-CORPUS = ROOT.parent / "shared" / "corpus"
 CALIB = ROOT / "src" / "earwitness" / "calibration"
-SR = 16000
 TOL = 0.25
 #: an event is audible (ground-truth onset) once its level is within this many dB of the
 #: mean speech power (see ``audible_onset``)
@@ -66,114 +67,6 @@ class Item:
     truth: list[tuple[str, float]]  # (label, onset_s)
     kind: str  # "events" | "clean" | "distractor"
     duration_s: float
-
-
-def _norm(x: np.ndarray) -> np.ndarray:
-    return np.asarray(
-        x / (np.sqrt(np.mean(x.astype(np.float64) ** 2)) + 1e-12) * 0.05, dtype=np.float32
-    )
-
-
-def _fade(clip: np.ndarray) -> np.ndarray:
-    """20 ms fades: trimmed clips must not start with a splice click."""
-    clip = np.array(clip, dtype=np.float32)
-    fade = min(clip.size // 2, int(0.02 * SR))
-    ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
-    clip[:fade] *= ramp
-    clip[clip.size - fade :] *= ramp[::-1]
-    return clip
-
-
-def backgrounds(rng: np.random.Generator, n_fsdd: int, dur: float) -> list[np.ndarray]:
-    """Speech backgrounds of about ``dur`` seconds, each normalised to -26 dBFS RMS."""
-    out = []
-    n = int(dur * SR)
-    jfk = load_audio(CORPUS / "jfk.flac", sr=SR).samples
-    hot = load_audio(CORPUS / "hotwords.mp3", sr=SR).samples
-    fsdd = sorted((CORPUS / "fsdd").glob("*.flac"))
-    for k in range(n_fsdd):
-        parts: list[np.ndarray] = []
-        if k == 0:
-            parts.append(_fade(_norm(jfk)))
-        elif k == 1:
-            parts.append(_fade(_norm(hot)))
-        total = sum(p.size for p in parts)
-        while total < n:
-            f = fsdd[int(rng.integers(len(fsdd)))]
-            clip = _fade(_norm(load_audio(f, sr=SR).samples))
-            gap = np.zeros(int(rng.uniform(0.05, 0.4) * SR), np.float32)
-            parts += [clip, gap]
-            total += clip.size + gap.size
-        out.append(np.concatenate(parts)[:n])
-    for _ in range(max(1, n_fsdd // 4)):
-        out.append(_norm(babble(duration_s=dur, sr=SR, rng=rng)))
-    return [
-        b + np.float32(10 ** (-60 / 20)) * rng.standard_normal(n).astype(np.float32) for b in out
-    ]
-
-
-def load_clips() -> dict[str, list[tuple[str, np.ndarray]]]:
-    manifest = json.loads((SFX / "manifest.json").read_text(encoding="utf-8"))
-    clips: dict[str, list[tuple[str, np.ndarray]]] = {}
-    for m in manifest:
-        x = load_audio(SFX / m["file"], sr=SR).samples
-        x = x - np.float32(np.mean(x))
-        clips.setdefault(m["label"], []).append((m["file"], x))
-    return clips
-
-
-#: validation packages per label: each label's clips are split by *source package* (no
-#: package gives clips of a label to both halves; the halves were balanced by clip count when
-#: the packages were added, before anything was measured on them). Labels not listed here
-#: (crowd, music, distractors) alternate by file as before.
-VALIDATION_PACKAGES: dict[str, frozenset[str]] = {
-    "gunfire": frozenset({"warzone2100-data", "openarena-data", "btanks-data"}),
-    "explosion": frozenset(
-        {"warzone2100-data", "openarena-data", "freedoom", "chromium-bsu-data", "openttd-opensfx"}
-    ),
-    "aircraft": frozenset({"warzone2100-data", "hedgewars-data"}),
-    "vehicle": frozenset({"warzone2100-data"}),
-}
-
-
-def packages() -> dict[str, str]:
-    """Source package of each fetched clip (file name -> package)."""
-    manifest = json.loads((SFX / "manifest.json").read_text(encoding="utf-8"))
-    return {str(m["file"]): str(m.get("package", "")) for m in manifest}
-
-
-def split(
-    clips: dict[str, list[tuple[str, np.ndarray]]],
-) -> tuple[dict[str, list[tuple[str, np.ndarray]]], dict[str, list[tuple[str, np.ndarray]]]]:
-    """Train and validation halves: by source package for the labels of
-    ``VALIDATION_PACKAGES``; otherwise alternate clips (sorted by file name); a label with a
-    single clip has it in both halves (noted in the docs)."""
-    pkg = packages() if (SFX / "manifest.json").is_file() else {}
-    tr: dict[str, list[tuple[str, np.ndarray]]] = {}
-    va: dict[str, list[tuple[str, np.ndarray]]] = {}
-    for lab, items in clips.items():
-        items = sorted(items, key=lambda t: t[0])
-        held = VALIDATION_PACKAGES.get(lab)
-        for i, it in enumerate(items):
-            if held is not None and it[0] in pkg:
-                to_val = pkg[it[0]] in held
-            else:
-                to_val = i % 2 == 1 and len(items) > 1
-            (va if to_val else tr).setdefault(lab, []).append(it)
-        if len(items) == 1:
-            va.setdefault(lab, []).append(items[0])  # single clip: used in both (noted)
-    return tr, va
-
-
-def make_burst(rng: np.random.Generator, shot: np.ndarray) -> np.ndarray:
-    n = int(rng.integers(2, 7))
-    interval = float(rng.uniform(0.08, 0.6))
-    out = np.zeros(int(interval * SR * (n - 1)) + shot.size, np.float32)
-    for k in range(n):
-        i = int(k * interval * SR + rng.uniform(-0.01, 0.01) * SR * (k > 0))
-        i = max(0, min(i, out.size - shot.size))
-        out[i : i + shot.size] += shot * np.float32(rng.uniform(0.7, 1.0))
-    return out
 
 
 def build(
@@ -481,7 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     dataset = (
         f"validation half: {n_events} events from real sound effects "
         f"(openttd-opensfx, teeworlds-data, openarena-data, warzone2100-data, hedgewars-data, "
-        f"btanks-data, freedoom, bzflag-data, chromium-bsu-data, alienblaster-data; synthetic "
+        f"btanks-data, freedoom, bzflag-data, chromium-bsu-data, alienblaster-data, "
+        f"scorched3d-data, warmux-data, gl-117-data; synthetic "
         f"chant for music) "
         f"mixed at 0-15 dB event-to-speech ratio into speech (jfk, hotwords, FSDD, "
         f"babble), plus {clean_min:.1f} min of clean speech; DSP thresholds tuned and the "
