@@ -64,12 +64,16 @@ def self_match(
     ii: list[np.ndarray] = []
     jj: list[np.ndarray] = []
     # All pairs inside each group of equal hashes; groups larger than ``max_group`` are
-    # stop-listed (too common to be evidence, and quadratic in cost).
+    # stop-listed (too common to be evidence, and quadratic in cost). Pairs ``d`` apart in
+    # the sorted hashes come from the positions with at least ``d`` later members in their
+    # group: that set only shrinks with ``d``, so it is filtered down instead of comparing
+    # every hash again for each ``d`` (the same pairs, in the same order).
     size = np.repeat(counts, counts)
+    later = size - 1 - (np.arange(h.size) - np.repeat(starts, counts))
     max_run = int(min(counts.max(), max_group))
+    a = np.flatnonzero((later > 0) & (size <= max_group))
     for d in range(1, max_run):
-        same = np.r_[(h[d:] == h[:-d]) & (size[d:] <= max_group), np.zeros(d, bool)]
-        a = np.flatnonzero(same)
+        a = a[later[a] >= d]
         ii.append(order[a])
         jj.append(order[a + d])
     if not ii:
