@@ -30,9 +30,9 @@ def _bad(kind: str, d: Path, rng: np.random.Generator) -> Path:
 
 REASONS = {
     "empty": "empty",
-    "garbage": "",
-    "truncated": "",
-    "zero_duration": "",
+    "garbage": "not a readable audio or video file",
+    "truncated": "not a readable audio or video file",  # the MP4 index (moov) is cut off
+    "zero_duration": "decodes to no audio",
     "sample_rate": "1 Hz",
     "no_audio": "no audio stream",
     "directory": "not a regular file",
