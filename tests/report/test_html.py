@@ -131,6 +131,9 @@ class _Recorder:
 
     def __init__(self) -> None:
         self.seen: list[str] = []
+        # (finding id, clip samples, expected samples); checked by the test, because
+        # render_html catches a renderer's exceptions (an assert here could never fail)
+        self.clips: list[tuple[str, int, float]] = []
 
     def windows(self, finding: Mapping[str, Any], *, opts: FigureOptions) -> list[Window]:
         return [(float(finding["start_s"]), float(finding["end_s"]))]
@@ -145,8 +148,10 @@ class _Recorder:
         duration_s: float,
     ) -> bytes | None:
         self.seen.append(str(finding["id"]))
-        (clip,) = [c for w, c in clips.items() if w[0] == finding["start_s"]]
-        assert clip.shape[0] == pytest.approx((finding["end_s"] - finding["start_s"]) * sr, abs=2)
+        for w, c in clips.items():
+            if w[0] == finding["start_s"]:
+                want = (finding["end_s"] - finding["start_s"]) * sr
+                self.clips.append((str(finding["id"]), c.shape[0], want))
         return None
 
 
@@ -158,7 +163,12 @@ def test_figure_registry_runs_a_plugin_renderer(analyzed: AnalysisOutcome) -> No
         ctx = make_context(store, store.get(analyzed.item_id), AnalyzeOptions())
         render_html(analyzed.report, ctx, figures=reg)
     events = [f["id"] for f in analyzed.report["findings"] if f["kind"] == "acoustic_event"]
+    assert len(events) == 2
     assert rec.seen == events
+    # each renderer call got exactly one clip, the finding's own window, at the figure rate
+    assert [c[0] for c in rec.clips] == events
+    for _, got, want in rec.clips:
+        assert got == pytest.approx(want, abs=2)
 
 
 def test_figure_registry_rejects_duplicates_and_non_renderers() -> None:
