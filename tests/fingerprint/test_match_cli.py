@@ -39,15 +39,28 @@ def test_match_json_contract_and_no_ingest(
     assert len(EvidenceStore.open(store_dir).items()) == 1
 
 
-@pytest.mark.parametrize("content", [None, b"", b"\x00garbage" * 50])
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (None, "no such file"),
+        (b"", "file is empty"),
+        (b"\x00garbage" * 50, "not a readable audio or video file"),
+    ],
+)
 def test_match_bad_input(
-    tmp_path: Path, store_dir: Path, content: bytes | None, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    store_dir: Path,
+    content: bytes | None,
+    reason: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = tmp_path / "bad.mp3"
     if content is not None:
         path.write_bytes(content)
     assert main(["match", "--store", str(store_dir), str(path)]) == 1
-    assert "bad.mp3" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith(f"earwitness: error: {path}: ")  # names the file...
+    assert reason in err  # ...and the reason
 
 
 def test_rebuild_index_cli_replaces_an_older_index(
