@@ -104,10 +104,16 @@ def test_bad_reference_files_are_named(
     junk.write_bytes(b"this is not audio at all" * 10)
     silent = write(tmp_path / "silent.flac", np.zeros(2 * SR, np.float32))
     lib = VoiceLibrary(store)
-    for bad in (junk, silent, tmp_path / "missing.wav"):
+    cases = [
+        (junk, "not a readable audio or video file"),
+        (silent, "no usable speech"),
+        (tmp_path / "missing.wav", "no such file"),
+    ]
+    for bad, reason in cases:
         with pytest.raises(InputError) as exc:
             lib.add("Voice", [good, bad], embedder=band_embedder)
-        assert bad.name in str(exc.value)
+        assert exc.value.path == str(bad)  # the refused file, not the good one
+        assert reason in exc.value.reason
     assert store.items() == []  # nothing ingested when a reference is refused
     with pytest.raises(InputError, match="voice name"):
         lib.add("../etc", [good], embedder=band_embedder)
