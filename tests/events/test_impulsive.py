@@ -85,10 +85,18 @@ def test_segments_are_ordered_disjoint_and_cover_only_true(
     m = np.array(mask, dtype=bool)
     segs = segments(mask=m, min_len=min_len, max_gap=max_gap)
     for (_s0, e0), (s1, _) in itertools.pairwise(segs):
-        assert e0 < s1
+        assert s1 - e0 > max_gap  # closer runs would have been joined
     for s, e in segs:
         assert e - s >= min_len
         assert m[s] and m[e - 1]
+    # complete: every frame of a run of True at least min_len long is inside a segment
+    covered = np.zeros(m.size, dtype=bool)
+    for s, e in segs:
+        covered[s:e] = True
+    for k, group in itertools.groupby(enumerate(mask), key=lambda x: x[1]):
+        run = [i for i, _ in group]
+        if k and len(run) >= min_len:
+            assert covered[run].all(), (run, segs)
 
 
 def test_params_are_recorded() -> None:
