@@ -72,23 +72,31 @@ def test_any_single_change_is_detected(items, data):
     i = data.draw(st.integers(0, len(chain) - 1))
     kind = data.draw(st.sampled_from(["drop", "actor", "details", "swap"]))
     mutated = list(chain)
+    first_bad = i + 1  # the seq of the first entry the check must name
     if kind == "drop":
         del mutated[i]
         if not mutated or i == len(chain) - 1:
             return  # cutting the tail is caught by audit.head, not by the chain alone
+        reason = "missing"
     elif kind == "actor":
         mutated[i] = dataclasses.replace(chain[i], actor="someone else")
+        reason = "edited"
     elif kind == "details":
         mutated[i] = dataclasses.replace(chain[i], details={**chain[i].details, "x": 1})
         if chain[i].details.get("x") == 1:
             return
+        reason = "edited"
     else:
         if len(chain) < 2:
             return
         j = (i + 1) % len(chain)
         mutated[i], mutated[j] = chain[j], chain[i]
-    _, problem = check_chain(mutated)
+        first_bad = min(i, j) + 1  # holds a later entry: the expected one looks missing
+        reason = "missing"
+    checked, problem = check_chain(mutated)
     assert problem is not None
+    assert (problem.seq, checked) == (first_bad, first_bad), problem
+    assert reason in problem.reason
 
 
 def test_hash_is_sha256_of_canonical_json():
