@@ -122,5 +122,6 @@ def test_truncated_file_is_accepted_with_a_report(tmp_path: Path) -> None:
 def test_iter_audio_errors_are_input_errors(tmp_path: Path) -> None:
     p = tmp_path / "x.wav"
     p.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunkjunk")
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="not a readable audio or video file") as info:
         list(iter_audio(p))
+    assert info.value.path == str(p)
