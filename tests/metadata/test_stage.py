@@ -351,3 +351,26 @@ def test_creation_time_after_collection_via_store(tmp_path: Path, rng: np.random
     anomalies = [f for f in result.findings if f.kind == "metadata_anomaly"]
     assert [a.details["code"] for a in anomalies] == ["creation_time_after_reference"]
     assert anomalies[0].details["values"]["reference_is"] == "the time it was collected"
+
+
+def test_store_failure_is_recorded_as_limitation(tmp_path: Path, rng: np.random.Generator) -> None:
+    """A store that cannot give the item's times is named in the limitations, not swallowed."""
+    from earwitness.errors import StoreError
+
+    class BrokenStore:
+        def get(self, item_id: str) -> None:
+            raise StoreError(f"store.db: item {item_id} unreadable (disk image is malformed)")
+
+    path = write_wav(tmp_path / "s.wav", sr=SR, samples=_speechy(rng))
+    ctx = AnalysisContext(
+        path=path,
+        probe=probe(path),
+        sha256="0" * 64,
+        item_id="item-1",
+        store=BrokenStore(),  # type: ignore[arg-type]
+    )
+    result = MetadataStage().run(ctx)
+    notes = [n for n in result.limitations if "ingest" in n]
+    assert len(notes) == 1
+    assert "disk image is malformed" in notes[0]
+    assert result.summary["store_error"].startswith("StoreError: store.db: item item-1")

@@ -161,18 +161,21 @@ def describe(facts: FileFacts) -> dict[str, Any]:
     }
 
 
-def _store_times(ctx: AnalysisContext) -> tuple[datetime | None, datetime | None]:
+def _store_times(
+    ctx: AnalysisContext,
+) -> tuple[datetime | None, datetime | None, str | None]:
+    """Ingest and collection times from the store, and the store error when it failed."""
     if ctx.store is None:
-        return None, None
+        return None, None, None
     try:
         item = ctx.store.get(ctx.item_id)
-    except Exception:  # a store problem must not hide the metadata; recorded as limitation
-        return None, None
+    except Exception as exc:  # a store problem must not hide the metadata: it is reported
+        return None, None, f"{type(exc).__name__}: {exc}"
     ingested = parse_time(item.ingested_at) if item.ingested_at else None
     collected = None
     if item.sources and item.sources[0].collected_at:
         collected = parse_time(item.sources[0].collected_at)
-    return ingested, collected
+    return ingested, collected, None
 
 
 @dataclass(frozen=True)
@@ -199,14 +202,18 @@ class MetadataStage:
 
     def run(self, ctx: AnalysisContext) -> StageResult:
         decode = _decode_report(ctx.path, ctx)
-        ingested, collected = _store_times(ctx)
+        ingested, collected, store_error = _store_times(ctx)
         facts = gather_facts(
             ctx.path, ctx.probe, decode, ingested_at=ingested, collected_at=collected
         )
-        return self.evaluate(facts)
+        return self.evaluate(facts, store_error=store_error)
 
-    def evaluate(self, facts: FileFacts) -> StageResult:
-        """Findings and summary for already gathered ``facts`` (no I/O)."""
+    def evaluate(self, facts: FileFacts, *, store_error: str | None = None) -> StageResult:
+        """Findings and summary for already gathered ``facts`` (no I/O).
+
+        ``store_error``: why the item's ingest and collection times could not be read from
+        the evidence store; the checks against them were then not made, and that is said.
+        """
         anomalies = run_checks(facts, self.config, self.checks)
         duration = facts.decoded_s
         rates = load_error_rates("metadata")
@@ -230,6 +237,11 @@ class MetadataStage:
         ]
         if timing is not None and not timing.exact:
             limitations.append(f"Timing: {timing.note}.")
+        if store_error is not None:
+            limitations.append(
+                "The creation times were not checked against the ingest and collection times: "
+                f"the evidence store could not be read ({store_error})."
+            )
         summary = {
             "format": facts.probe.format,
             "codec": facts.probe.audio.codec,
@@ -245,6 +257,7 @@ class MetadataStage:
             "timing_note": timing.note if timing else None,
             "anomalies": len(anomalies),
             "anomaly_codes": [a.code for a in anomalies],
+            "store_error": store_error,
         }
         return StageResult(
             findings=tuple(findings),
