@@ -171,6 +171,35 @@ def test_figure_registry_runs_a_plugin_renderer(analyzed: AnalysisOutcome) -> No
         assert got == pytest.approx(want, abs=2)
 
 
+class _Broken(_Recorder):
+    def render(
+        self,
+        finding: Mapping[str, Any],
+        *,
+        clips: Mapping[Window, np.ndarray],
+        sr: int,
+        opts: FigureOptions,
+        duration_s: float,
+    ) -> bytes | None:
+        raise RuntimeError(f"no axes for {finding['id']}")
+
+
+def test_a_failing_figure_is_named_on_the_page(analyzed: AnalysisOutcome) -> None:
+    """A renderer that raises does not just leave a picture out: the page says which and why."""
+    reg = FigureRegistry()
+    reg.register(_Broken())
+    with EvidenceStore.open(analyzed.report["custody"]["store"]) as store:
+        ctx = make_context(store, store.get(analyzed.item_id), AnalyzeOptions())
+        html = render_html(analyzed.report, ctx, figures=reg)
+    events = [f["id"] for f in analyzed.report["findings"] if f["kind"] == "acoustic_event"]
+    assert len(events) == 2
+    box = re.search(r'<div class="box warn">Pictures could not be drawn: (.*?)</div>', html)
+    assert box is not None
+    for fid in events:
+        assert f"{fid}: RuntimeError: no axes for {fid}" in box.group(1)
+    assert "data:audio" in html  # the rest of the pictures and the player are still there
+
+
 def test_figure_registry_rejects_duplicates_and_non_renderers() -> None:
     reg = default_figure_registry()
     assert reg.kinds() == ["archive_match", "duplicated_segment", "edit_point"]

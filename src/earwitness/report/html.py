@@ -394,7 +394,9 @@ def _pictures(
     ctx: AnalysisContext,
     opts: HtmlOptions,
     registry: FigureRegistry,
-) -> tuple[AudioDigest, bytes, dict[str, bytes]]:
+) -> tuple[AudioDigest, bytes, dict[str, bytes], list[str]]:
+    """The digest, overview and per-finding figures, plus "finding id: error" per figure that
+    could not be drawn."""
     from earwitness.report.figures import figure_windows, overview_png
 
     fo = opts.figures
@@ -410,6 +412,7 @@ def _pictures(
     )
     overview = overview_png(digest=digest, findings=findings, opts=fo)
     figs: dict[str, bytes] = {}
+    failed: list[str] = []
     for f in findings:
         r = registry.for_kind(str(f["kind"]))
         if r is None or len(figs) >= fo.max_finding_figures:
@@ -418,10 +421,11 @@ def _pictures(
             png = r.render(f, clips=digest.clips, sr=digest.sr, opts=fo, duration_s=duration)
         except Exception as exc:  # a broken picture must not lose the report
             log.warning("figure for %s failed: %s", f["id"], exc)
+            failed.append(f"{f['id']}: {type(exc).__name__}: {exc}")
             continue
         if png is not None:
             figs[str(f["id"])] = png
-    return digest, overview, figs
+    return digest, overview, figs, failed
 
 
 def render_html(
@@ -445,9 +449,11 @@ def render_html(
         problem = "no decoded audio was available to this renderer"
     else:
         try:
-            digest, overview, figs = _pictures(
+            digest, overview, figs, failed = _pictures(
                 report, ctx, opts, figures or default_figure_registry()
             )
+            if failed:
+                problem = "; ".join(failed)
         except Exception as exc:  # pictures are a convenience; the findings are not lost
             log.warning("report pictures failed: %s", exc)
             problem = f"{type(exc).__name__}: {exc}"
