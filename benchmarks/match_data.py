@@ -105,6 +105,22 @@ def conditions(rng: np.random.Generator) -> dict[str, Callable[[np.ndarray], np.
     }
 
 
+def degraded(queries: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+    """The unrelated queries with white noise at 0 dB, a music bed at 5 dB or white noise at
+    10 dB SNR added (in turn): a false-positive check where chance alignments are likelier."""
+    out = []
+    for i, y in enumerate(queries):
+        if i % 3 == 0:
+            z = dg.add_noise(y=y, snr_db=0, rng=rng)
+        elif i % 3 == 1:
+            bed = dg.music_bed(duration_s=y.size / SR, sr=SR, rng=rng)
+            z = dg.add_noise(y=y, snr_db=5, rng=rng, noise=bed)
+        else:
+            z = dg.add_noise(y=y, snr_db=10, rng=rng)
+        out.append(z.astype(np.float32))
+    return out
+
+
 SPEED = {
     "speed +5%": 1.05,
     "speed -5%": 0.95,
