@@ -146,3 +146,40 @@ def test_listing_with_nothing_installed(monkeypatch: pytest.MonkeyPatch) -> None
     entries = list_models()
     assert {e.name for e in entries} == {"base", "tiny.en"}
     assert all(e.status == "not installed" for e in entries)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b'{"source": "hf://openai/whisper', "not valid JSON"),
+        (b'["source", "licence"]', "not a JSON object"),
+        (b"\xff\xfe\x00bad", "not valid JSON"),
+    ],
+)
+def test_a_corrupt_provenance_file_is_a_model_error_naming_it(
+    tmp_path: Path, content: bytes, reason: str
+) -> None:
+    """A model's provenance file that cannot be read is refused, not reported as no source."""
+    d = tmp_path / "user-model"
+    d.mkdir()
+    (d / "model.bin").write_bytes(b"not a known model")
+    (d / "config.json").write_text("{}")
+    (d / "tokenizer.json").write_text("{}")
+    prov = d / models.PROVENANCE_FILE
+    prov.write_bytes(content)
+    with pytest.raises(ModelError) as err:
+        inspect_model(d)
+    assert str(prov) in str(err.value)
+    assert reason in str(err.value)
+    assert prov.read_bytes() == content  # the file is left as it was
+
+
+def test_a_readable_provenance_file_gives_source_and_licence(tmp_path: Path) -> None:
+    d = tmp_path / "user-model"
+    d.mkdir()
+    (d / "model.bin").write_bytes(b"not a known model")
+    (d / "config.json").write_text("{}")
+    (d / "tokenizer.json").write_text("{}")
+    (d / models.PROVENANCE_FILE).write_text('{"source": "hf://x/y", "licence": "MIT"}')
+    info = inspect_model(d)
+    assert (info.source, info.licence) == ("hf://x/y", "MIT")

@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -173,6 +174,22 @@ def identify(path: Path) -> KnownModel | None:
     return None
 
 
+def _read_provenance(prov: Path) -> dict[str, Any]:
+    """The provenance object of a user-supplied model; :class:`ModelError` naming the file
+    when it cannot be read, is not JSON or is not an object."""
+    try:
+        meta = json.loads(prov.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ModelError(f"{prov}: unreadable model provenance file ({exc})") from exc
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise ModelError(f"{prov}: model provenance file is not valid JSON ({exc})") from exc
+    if not isinstance(meta, dict):
+        raise ModelError(
+            f"{prov}: model provenance file is not a JSON object (got {type(meta).__name__})"
+        )
+    return meta
+
+
 def inspect_model(
     path: Path, *, name: str | None = None, known: KnownModel | None = None
 ) -> ModelInfo:
@@ -201,11 +218,8 @@ def inspect_model(
     source, licence = (known.source, known.licence) if known else ("", "")
     prov = path / PROVENANCE_FILE
     if not known and prov.is_file():
-        try:
-            meta = json.loads(prov.read_text(encoding="utf-8"))
-            source, licence = str(meta.get("source", "")), str(meta.get("licence", ""))
-        except ValueError:
-            pass
+        meta = _read_provenance(prov)
+        source, licence = str(meta.get("source", "")), str(meta.get("licence", ""))
     return ModelInfo(
         name=name or (known.name if known else path.name),
         path=str(path),
