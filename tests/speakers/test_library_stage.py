@@ -12,7 +12,7 @@ from earwitness.analysis import analyze
 from earwitness.cli.main import main
 from earwitness.custody.hooks import HookRegistry
 from earwitness.custody.store import EvidenceStore
-from earwitness.errors import InputError, NotFoundError
+from earwitness.errors import InputError, NotFoundError, StoreError
 from earwitness.findings import ErrorRates
 from earwitness.pipeline import AnalyzeOptions, StageRegistry
 from earwitness.speakers.calibration import LinearCalibration, SpeakerCalibration
@@ -117,6 +117,37 @@ def test_bad_reference_files_are_named(
     assert store.items() == []  # nothing ingested when a reference is refused
     with pytest.raises(InputError, match="voice name"):
         lib.add("../etc", [good], embedder=band_embedder)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b'{"format": 1, "voices": {"Alpha": {"name": "Al', "not valid JSON"),
+        (b'["Alpha"]', "not a JSON object"),
+        (b'{"format": 1, "voices": ["Alpha"]}', "not a JSON object"),
+    ],
+)
+def test_corrupt_library_file_is_a_store_error_naming_it(
+    tmp_path: Path,
+    rng: np.random.Generator,
+    store: EvidenceStore,
+    band_embedder: BandEmbedder,
+    content: bytes,
+    reason: str,
+) -> None:
+    """A damaged library.json is named and left alone: adding a voice does not replace it."""
+    lib = VoiceLibrary(store)
+    lib.path.write_bytes(content)
+    ref = write(tmp_path / "alpha.flac", talker(f0=110, duration_s=2, rng=rng))
+    for call in (lib.entries, lambda: lib.get("Alpha"), lambda: lib.remove("Alpha")):
+        with pytest.raises(StoreError) as exc:
+            call()
+        assert str(lib.path) in str(exc.value)
+        assert reason in str(exc.value)
+    with pytest.raises(StoreError, match=reason):
+        lib.add("Beta", [ref], embedder=band_embedder)
+    assert lib.path.read_bytes() == content  # what was stored is not overwritten
+    assert store.items() == []  # and the reference was not ingested
 
 
 def test_stage_diarizes_and_matches_library(
