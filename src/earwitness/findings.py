@@ -13,7 +13,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
+
+from earwitness.errors import ModelError
 
 
 @dataclass(frozen=True)
@@ -47,28 +50,60 @@ class ErrorRates:
         }
 
 
+def calibration_file(detector: str) -> Traversable:
+    """Where the validation figures of ``detector`` are stored (``calibration/<detector>.json``
+    in the package)."""
+    return resources.files("earwitness") / "calibration" / f"{detector}.json"
+
+
 def load_error_rates(detector: str) -> ErrorRates | None:
     """Load the validation figures stored for ``detector`` in ``earwitness/calibration/``.
 
     Returns ``None`` when no validation run has been recorded for it yet; the report then
-    says that the error rate of this method is unmeasured.
+    says that the error rate of this method is unmeasured. A file that is there but cannot be
+    read, is not JSON or lacks a key raises :class:`ModelError` naming the file and the
+    reason (the stage reading it then fails, and the report says why).
     """
+    path = calibration_file(detector)
     try:
-        text = (resources.files("earwitness") / "calibration" / f"{detector}.json").read_text(
-            encoding="utf-8"
-        )
-    except (FileNotFoundError, OSError):
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
         return None
-    data = json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path}: unreadable calibration file ({exc})") from exc
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ModelError(f"{path}: calibration file is not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ModelError(f"{path}: calibration file is not a JSON object")
+    missing = [k for k in _RATES_KEYS if k not in data]
+    if missing:
+        keys = ", ".join(repr(k) for k in missing)
+        raise ModelError(f"{path}: calibration file is missing key {keys}")
+    if not isinstance(data["figures"], dict):
+        raise ModelError(f"{path}: calibration file's 'figures' is not a JSON object")
+    params = data.get("params", {})
+    if not isinstance(params, dict):
+        raise ModelError(f"{path}: calibration file's 'params' is not a JSON object")
+    figures: dict[str, float] = {}
+    for k, v in data["figures"].items():
+        try:
+            figures[k] = float(v)
+        except (TypeError, ValueError):
+            raise ModelError(f"{path}: calibration figure {k!r} is not a number ({v!r})") from None
     return ErrorRates(
-        detector=data["detector"],
-        summary=data["summary"],
-        figures={k: float(v) for k, v in data["figures"].items()},
-        dataset=data["dataset"],
-        produced_by=data["produced_by"],
-        measured_at=data["measured_at"],
-        params=data.get("params", {}),
+        detector=str(data["detector"]),
+        summary=str(data["summary"]),
+        figures=figures,
+        dataset=str(data["dataset"]),
+        produced_by=str(data["produced_by"]),
+        measured_at=str(data["measured_at"]),
+        params=params,
     )
+
+
+_RATES_KEYS = ("detector", "summary", "figures", "dataset", "produced_by", "measured_at")
 
 
 def json_value(value: Any) -> Any:

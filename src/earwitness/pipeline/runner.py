@@ -25,8 +25,9 @@ def run_stages(
 ) -> list[StageRun]:
     """Run every selected stage in dependency order and return one :class:`StageRun` each.
 
-    A stage raising any exception becomes a ``failed`` run carrying the error and its
-    traceback's last line; the stages after it still run. A stage whose required stage did not
+    A stage raising any exception (in ``params()``, ``enabled()`` or ``run()``) becomes a
+    ``failed`` run carrying the error and its traceback's last line; the stages after it still
+    run. A stage whose required stage did not
     succeed is ``skipped`` with that reason.
     """
     registry = registry or default_registry()
@@ -40,7 +41,12 @@ def run_stages(
     for i, stage in enumerate(stages):
         if progress:
             progress(stage.name, i, len(stages))
-        params = dict(stage.params())
+        try:
+            params = dict(stage.params())
+        except Exception as exc:  # e.g. a damaged calibration file: this stage fails alone
+            log.warning("stage %s failed: %s", stage.name, exc)
+            runs.append(_failed(stage, {}, 0.0, exc))
+            continue
         missing = [d for d in stage.requires if d in registry and d not in ctx.results]
         reason = (
             f"needs stage(s) {', '.join(missing)} which did not produce a result"
