@@ -125,8 +125,12 @@ def run(args: argparse.Namespace) -> int:
             try:
                 item = store.get(best.item_id)
                 ref_y = load_audio(store.original_path(item), sr=index.params.sr).samples
-            except (NotFoundError, InputError):
-                pass
+            except (NotFoundError, InputError) as exc:
+                print(
+                    f"earwitness: note: {args.explain} is drawn without the reference audio of "
+                    f"item {best.item_id} ({exc})",
+                    file=sys.stderr,
+                )
             Path(args.explain).write_bytes(
                 explain_png(
                     result=res, match=best, query_y=audio.samples, ref_y=ref_y, params=index.params
