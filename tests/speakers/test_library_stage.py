@@ -195,6 +195,38 @@ def test_empty_library_gives_no_match(
     assert "empty" in stage_summary(report)["library"]
 
 
+class OtherBands(BandEmbedder):
+    name = "other-bands"
+    version = "2"
+
+
+def test_voices_of_another_embedder_are_counted_not_hidden(
+    tmp_path: Path, rng: np.random.Generator, store: EvidenceStore, band_embedder: BandEmbedder
+) -> None:
+    """Voices enrolled with another embedder cannot be compared; the report says how many."""
+    lib = VoiceLibrary(store)
+    for name, f0 in (("beta", 260), ("gamma", 180)):
+        ref = write(tmp_path / f"{name}.flac", talker(f0=f0, duration_s=3, rng=rng))
+        lib.add(name, [ref], embedder=OtherBands())
+    report = run(conversation(tmp_path, rng), tmp_path, store)
+    summary = stage_summary(report)
+    assert by_kind(report, "speaker_match") == []
+    assert "empty" not in summary["library"]
+    assert "2 reference voice(s) skipped" in summary["library"]
+    assert summary["library_skipped"] == {"other-bands": ["beta", "gamma"]}
+    notes = [n for n in report["limitations"]["stages"]["speakers"] if "enrolled with" in n]
+    assert len(notes) == 1
+    assert "other-bands" in notes[0] and BandEmbedder.name in notes[0]
+
+    ref = write(tmp_path / "alpha.flac", talker(f0=110, duration_s=3, rng=rng))
+    lib.add("alpha", [ref], embedder=band_embedder)
+    report = run(conversation(tmp_path, rng, "conv2.flac"), tmp_path, store)
+    summary = stage_summary(report)
+    assert {m["details"]["reference"] for m in by_kind(report, "speaker_match")} == {"alpha"}
+    assert summary["library"].startswith("1 reference voice(s) compared")
+    assert "2 reference voice(s) skipped" in summary["library"]
+
+
 def test_no_calibration_means_no_comparison(
     tmp_path: Path, rng: np.random.Generator, store: EvidenceStore, band_embedder: BandEmbedder
 ) -> None:

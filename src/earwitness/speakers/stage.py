@@ -186,7 +186,7 @@ class SpeakersStage:
         elif cal is None:
             summary["library"] = "not compared: no usable speaker calibration"
         else:
-            findings += self._library(ctx, cal, dia, opts, summary)
+            findings += self._library(ctx, cal, dia, opts, summary, limitations)
             findings += self._archive(ctx, embedder, cal, dia, opts, summary)
         if ctx.store is not None:
             SpeakerCache(ctx.store, embedder).save(
@@ -217,13 +217,38 @@ class SpeakersStage:
         dia: Diarization,
         opts: SpeakersOptions,
         summary: dict[str, Any],
+        limitations: list[str],
     ) -> list[Finding]:
         assert ctx.store is not None
-        voices = [v for v in VoiceLibrary(ctx.store).entries() if v.embedder == cal.embedder]
+        entries = VoiceLibrary(ctx.store).entries()
+        voices = [v for v in entries if v.embedder == cal.embedder]
+        skipped: dict[str, list[str]] = {}
+        for v in entries:
+            if v.embedder != cal.embedder:
+                skipped.setdefault(v.embedder, []).append(v.name)
+        n_skipped = len(entries) - len(voices)
+        skip_note = ""
+        if skipped:
+            summary["library_skipped"] = skipped
+            others = ", ".join(repr(e) for e in sorted(skipped))
+            skip_note = f"{n_skipped} reference voice(s) skipped (enrolled with {others})"
+            limitations.append(
+                f"{n_skipped} reference voice(s) in the library were enrolled with {others}, "
+                f"not {cal.embedder!r} (the embedder of the speaker calibration), and were not "
+                "compared: "
+                + "; ".join(f"{e}: {', '.join(n)}" for e, n in sorted(skipped.items()))
+                + ". Enrol them again with this embedder to compare them."
+            )
         if not voices:
-            summary["library"] = "the reference voice library is empty: no comparison made"
+            summary["library"] = (
+                f"no comparison made: {skip_note}"
+                if skipped
+                else "the reference voice library is empty: no comparison made"
+            )
             return []
-        summary["library"] = f"{len(voices)} reference voice(s) compared"
+        summary["library"] = f"{len(voices)} reference voice(s) compared" + (
+            f"; {skip_note}" if skipped else ""
+        )
         refs = np.stack([v.vector for v in voices])
         out: list[Finding] = []
         table: dict[str, dict[str, float]] = {}
