@@ -93,3 +93,45 @@ def test_digital_silence_run_is_exact(start: int, length: int) -> None:
     y[start : start + length] = 0.0
     runs = digital_silences(y=y, sr=10000, min_s=0.01)
     assert runs == [(start, min(start + length, 10000))]
+
+
+def _calibrated_params() -> EditParams:
+    import dataclasses
+    import json
+    from importlib import resources
+
+    text = (resources.files("earwitness") / "calibration" / "edit_points.json").read_text()
+    cal = json.loads(text)["params"]
+    names = {f.name for f in dataclasses.fields(EditParams)}
+    return EditParams(**{k: v for k, v in cal.items() if k in names})
+
+
+def test_demo_splice_found_once() -> None:
+    # The demo's second take (louder room, higher voice) starts at 14.2 s; the spectrum
+    # window that still straddles the splice 1.2 s later used to add a second, false point.
+    from earwitness.demo import staged_recording
+    from earwitness.forensics.dsp import resample
+
+    y, truth = staged_recording(rng=np.random.default_rng(20261125))
+    points, _ = find_edit_points(
+        y=resample(y=y, sr=truth.sr, target_sr=SR), sr=SR, params=_calibrated_params()
+    )
+    assert [round(p.t_s, 1) for p in points] == [round(truth.splice_s, 1)]
+
+
+@pytest.mark.parametrize("second_step_db", [0.0, 12.0])
+def test_window_echo_dropped_unless_it_changes_again(second_step_db: float) -> None:
+    from earwitness.forensics.edits import EditPoint, _drop_window_echoes
+
+    p = EditParams(floor_threshold_db=6.0, spectrum_threshold_db=5.0)
+    t = np.arange(600) * p.hop_s
+    bands = np.full((600, 8), -60.0, dtype=np.float32)
+    bands[200:] += 10.0  # the real edit at 2.0 s
+    bands[320:] += second_step_db  # 1.2 s later: nothing new, or a second real edit
+    strong = EditPoint(t_s=2.0, score=3.0, triggered_by=("noise_floor_db",))
+    echo = EditPoint(t_s=3.2, score=1.2, triggered_by=("noise_spectrum_db",))
+    far = EditPoint(t_s=5.0, score=1.1, triggered_by=("noise_floor_db",))
+    dc = EditPoint(t_s=3.3, score=1.1, triggered_by=("dc_offset",))
+    kept = _drop_window_echoes([echo, far, strong, dc], bands=bands, t_frames=t, p=p)
+    want = [strong, echo, dc, far] if second_step_db else [strong, dc, far]
+    assert kept == want

@@ -367,7 +367,56 @@ def find_edit_points(
         points.append(
             EditPoint(t_s=float(t0), score=max(score, 1.0), triggered_by=names, evidence=ev)
         )
+    points = _drop_window_echoes(points, bands=bands, t_frames=t_frames, p=p)
     return points, summary
+
+
+_WINDOWED = frozenset({"noise_floor_db", "noise_spectrum_db"})
+
+
+def _rank(a: np.ndarray, pct: float) -> np.ndarray:
+    """Per column, the order statistic ``percentile_filter`` takes for ``pct`` over ``a``."""
+    k = min(a.shape[0] - 1, int(a.shape[0] * pct / 100.0))
+    out: np.ndarray = np.partition(a, k, axis=0)[k]
+    return out
+
+
+def _drop_window_echoes(
+    points: list[EditPoint], *, bands: np.ndarray, t_frames: np.ndarray, p: EditParams
+) -> list[EditPoint]:
+    """Drop noise-floor/spectrum points that only echo a stronger point near them.
+
+    The floor statistics compare a window of ``floor_window_s`` on each side of an instant.
+    Between ``merge_s`` and one window away from a real edit, one side still straddles that
+    edit, so its change can show up again there. Such a point (found by these two signals
+    alone) is measured again with the window cut at the stronger point; it is kept only if a
+    change at or above threshold remains.
+    """
+    w = p.floor_window_s
+    kept: list[EditPoint] = []
+    for pt in sorted(points, key=lambda q: -q.score):
+        near = [q for q in kept if abs(q.t_s - pt.t_s) < w]
+        if near and set(pt.triggered_by) <= _WINDOWED:
+            lo, hi = pt.t_s - w, pt.t_s + w
+            for q in near:
+                if q.t_s < pt.t_s:
+                    lo = max(lo, q.t_s)
+                else:
+                    hi = min(hi, q.t_s)
+            a, i, b = np.searchsorted(t_frames, [lo, pt.t_s, hi])
+            if i - a < 2 or b - i < 2:
+                continue
+            left, right = (
+                _rank(bands[a:i], p.floor_percentile),
+                _rank(bands[i:b], p.floor_percentile),
+            )
+            d = right - left
+            level = abs(float(_floor_power_db(right) - _floor_power_db(left)))
+            shape = float(np.mean(np.abs(d - d.mean())))
+            if level < p.floor_threshold_db and shape < p.spectrum_threshold_db:
+                continue
+        kept.append(pt)
+    return sorted(kept, key=lambda q: q.t_s)
 
 
 def _refine(
