@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from earwitness.custody.store import EvidenceStore
 from earwitness.decode import probe
@@ -102,3 +103,38 @@ def test_rebuild_replaces_index_of_an_older_version(
         and "version 1" in entry.details["discarded_incompatible_index"]
     )
     assert _run_stage(store, new)
+
+
+def test_undecodable_stored_original_is_a_stage_limitation(
+    tmp_path: Path, store_dir: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stored original that no longer decodes is a custody problem: the match is still
+    # reported (from the index), unrefined, and the stage says which item and why.
+    import earwitness.fingerprint.archive as archive
+    from earwitness.errors import InputError
+
+    store, old, new = _setup(tmp_path, store_dir, rng)
+    old_path = Path(store.original_path(old))
+    real_load = archive.load_audio
+
+    def load(path, **kw):  # type: ignore[no-untyped-def]
+        if Path(path) == old_path:
+            raise InputError(path, "corrupt audio packet")
+        return real_load(path, **kw)
+
+    monkeypatch.setattr(archive, "load_audio", load)
+    p = store.original_path(new)
+    ctx = AnalysisContext(
+        path=p,
+        probe=probe(p),
+        sha256=new.sha256,
+        item_id=new.id,
+        options=AnalyzeOptions(),
+        store=store,
+    )
+    result = ArchiveMatchStage().run(ctx)
+    assert result.findings and result.findings[0].details["item_id"] == old.id
+    assert result.findings[0].details["span_refined"] is False
+    notes = [x for x in result.limitations if old.id in x]
+    assert len(notes) == 1 and "could not be decoded" in notes[0]
+    assert "corrupt audio packet" in notes[0]

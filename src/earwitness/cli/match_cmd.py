@@ -105,9 +105,13 @@ def run(args: argparse.Namespace) -> int:
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     params = load_match_params()
     res = match_audio(y=audio.samples, sr=audio.sr, index=index, params=params)
-    res = replace(
-        res, matches=refine_with_store(store, res.matches, q_y=audio.samples, params=index.params)
+    problems: list[str] = []
+    refined = refine_with_store(
+        store, res.matches, q_y=audio.samples, params=index.params, problems=problems
     )
+    res = replace(res, matches=refined)
+    for msg in problems:
+        print(f"earwitness: note: {msg}", file=sys.stderr)
     out: dict[str, Any] = {
         "query": {"sha256": sha, "duration_s": round(audio.duration_s, 3)},
         "matches": [m.to_dict() for m in res.matches],

@@ -100,17 +100,31 @@ def refine_with_store(
     q_y: np.ndarray,
     params: FingerprintParams,
     limit: int = 10,
+    problems: list[str] | None = None,
 ) -> tuple[ArchiveMatch, ...]:
     """Refine the span edges of the best ``limit`` matches whose original is in the store
-    (imported fingerprints have no audio: their spans stay landmark extents)."""
+    (imported fingerprints have no audio: their spans stay landmark extents).
+
+    A stored original that can no longer be decoded is a custody problem, not a missing
+    item: it is named in ``problems`` (when given) and that match stays unrefined.
+    """
     out: list[ArchiveMatch] = []
     for k, m in enumerate(matches):
         if k < limit:
+            r_y = None
             try:
                 item = store.get(m.item_id)
-                r_y = load_audio(Path(store.original_path(item)), sr=params.sr).samples
-            except (NotFoundError, InputError):
-                r_y = None
+            except NotFoundError:
+                item = None  # fingerprints imported without their audio
+            if item is not None:
+                try:
+                    r_y = load_audio(Path(store.original_path(item)), sr=params.sr).samples
+                except InputError as exc:
+                    if problems is not None:
+                        problems.append(
+                            f"the stored original of archive item {m.item_id} could not be "
+                            f"decoded, so its matched span was not refined ({exc})"
+                        )
             if r_y is not None:
                 m = refine_match(m, q_y=q_y, r_y=r_y, params=params)
         out.append(m)

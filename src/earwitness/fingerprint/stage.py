@@ -79,7 +79,10 @@ class ArchiveMatchStage:
         res = match_audio(
             y=audio.samples, sr=audio.sr, index=index, params=p, exclude=frozenset({ctx.item_id})
         )
-        matches = refine_with_store(ctx.store, res.matches, q_y=audio.samples, params=index.params)
+        problems: list[str] = []
+        matches = refine_with_store(
+            ctx.store, res.matches, q_y=audio.samples, params=index.params, problems=problems
+        )
         findings = [match_finding(m) for m in matches]
         if ctx.options.show_near_misses:
             findings += [match_finding(m, advisory=True) for m in res.near_misses]
@@ -98,5 +101,6 @@ class ArchiveMatchStage:
                 f"Matches shorter than {p.min_duration_s:g} s are not reported (stock phrases "
                 "and recitations recur across unrelated releases).",
                 "Speed, tempo and pitch changes beyond about 5 % are not searched.",
+                *(msg[:1].upper() + msg[1:] + "." for msg in problems),
             ),
         )
