@@ -103,3 +103,23 @@ def test_shipped_calibration() -> None:
     prov = cal.provenance()
     assert prov["llr_base"].startswith("natural log")
     assert math.isfinite(cal.llr(0.9)) and cal.llr(0.9) > cal.llr(0.5)
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [({"offset": 0.1}, "missing 'slope'"), ({"slope": "steep", "offset": 0.1}, "not numeric")],
+)
+def test_incomplete_calibration_params_are_a_model_error(
+    monkeypatch: pytest.MonkeyPatch, params: dict, reason: str
+) -> None:
+    import dataclasses
+
+    import earwitness.speakers.calibration as sc
+    from earwitness.errors import ModelError
+
+    real = sc.load_error_rates("speaker_llr")
+    assert real is not None
+    monkeypatch.setattr(sc, "load_error_rates", lambda d: dataclasses.replace(real, params=params))
+    with pytest.raises(ModelError, match=r"speaker_llr\.json") as err:
+        load_speaker_calibration()
+    assert reason in str(err.value)

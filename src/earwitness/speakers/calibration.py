@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-from earwitness.findings import ErrorRates, load_error_rates
+from earwitness.errors import ModelError
+from earwitness.findings import ErrorRates, calibration_file, load_error_rates
 
 DETECTOR = "speaker_llr"
 LLR_BASE = "natural log (ln LR)"
@@ -194,15 +195,21 @@ def load_speaker_calibration() -> SpeakerCalibration | None:
     if rates is None:
         return None
     params = rates.params
-    return SpeakerCalibration(
-        linear=LinearCalibration(
+    try:
+        linear = LinearCalibration(
             slope=float(params["slope"]),
             offset=float(params["offset"]),
             bound=float(params.get("llr_bound", math.inf)),
-        ),
-        rates=rates,
-        embedder=str(params.get("embedder", "")),
-    )
+        )
+    except KeyError as exc:
+        raise ModelError(
+            f"{calibration_file(DETECTOR)}: calibration 'params' is missing {exc.args[0]!r}"
+        ) from None
+    except (TypeError, ValueError) as exc:
+        raise ModelError(
+            f"{calibration_file(DETECTOR)}: calibration 'params' is not numeric ({exc})"
+        ) from None
+    return SpeakerCalibration(linear=linear, rates=rates, embedder=str(params.get("embedder", "")))
 
 
 def tippett_png(*, target_llrs: np.ndarray, nontarget_llrs: np.ndarray, title: str = "") -> bytes:
