@@ -46,6 +46,15 @@ def _assert_consistent(root: Path) -> EvidenceStore:
     return store
 
 
+def _wait_for(root: Path, proc: subprocess.Popen[str], timeout_s: float = 60.0) -> float:
+    """Poll until ``root`` exists (or ``proc`` ended); returns the time it was seen."""
+    end = time.monotonic() + timeout_s
+    while not root.exists() and proc.poll() is None and time.monotonic() < end:
+        time.sleep(0.002)
+    assert root.exists(), "the ingest process never created its store"
+    return time.monotonic()
+
+
 @pytest.fixture
 def files(make_audio: MakeAudio) -> list[Path]:
     # A mix of sizes so that kills land in copying, decoding, committing and in between.
@@ -56,23 +65,28 @@ def files(make_audio: MakeAudio) -> list[Path]:
 def test_sigkill_at_random_points_leaves_store_consistent(tmp_path: Path, files: list[Path]):
     rng = np.random.default_rng(7)
     # Time one full run to know the window the kills should fall in.
+    # Kills are timed from the moment the store directory appears (interpreter start-up
+    # before it would only waste rounds), over the rest of a full run.
     t0 = time.monotonic()
     proc = _spawn(tmp_path / "timing", "t", files)
+    created = _wait_for(tmp_path / "timing", proc)
     assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
-    span = time.monotonic() - t0
+    span = max(time.monotonic() - created, 0.05)
+    assert created > t0
+    checked = 0
     for round_ in range(10):
         root = tmp_path / f"store{round_}"
         proc = _spawn(root, "s", files)
-        time.sleep(float(rng.uniform(0.2, 1.0)) * span)
+        _wait_for(root, proc)
+        time.sleep(float(rng.uniform(0.0, 1.0)) * span)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
         if proc.stdout:
             proc.stdout.close()
         if proc.stderr:
             proc.stderr.close()
-        if not root.exists():
-            continue  # killed before the store was created
         store = _assert_consistent(root)
+        checked += 1
         # Re-ingesting after the crash completes the job and adopts any orphan object.
         outcomes = [store.ingest(f, source="s") for f in files]
         assert {o.status for o in outcomes} <= {"added", "duplicate"}
@@ -80,6 +94,7 @@ def test_sigkill_at_random_points_leaves_store_consistent(tmp_path: Path, files:
         final = store.verify()
         assert final.ok and not [n for n in final.notes if "orphan" in n], final.notes
         store.close()
+    assert checked == 10  # every kill landed on a store that exists
 
 
 @pytest.mark.slow
