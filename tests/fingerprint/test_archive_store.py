@@ -35,7 +35,7 @@ def _setup(tmp_path: Path, store_dir: Path, rng: np.random.Generator) -> tuple:
     return store, a.item, b.item
 
 
-def _run_stage(store: EvidenceStore, item) -> list:  # type: ignore[no-untyped-def]
+def _stage_result(store: EvidenceStore, item):  # type: ignore[no-untyped-def]
     path = store.original_path(item)
     ctx = AnalysisContext(
         path=path,
@@ -45,7 +45,11 @@ def _run_stage(store: EvidenceStore, item) -> list:  # type: ignore[no-untyped-d
         options=AnalyzeOptions(),
         store=store,
     )
-    return list(ArchiveMatchStage().run(ctx).findings)
+    return ArchiveMatchStage().run(ctx)
+
+
+def _run_stage(store: EvidenceStore, item) -> list:  # type: ignore[no-untyped-def]
+    return list(_stage_result(store, item).findings)
 
 
 def test_ingest_hook_indexes_and_stage_reports_segment(
@@ -123,16 +127,7 @@ def test_undecodable_stored_original_is_a_stage_limitation(
         return real_load(path, **kw)
 
     monkeypatch.setattr(archive, "load_audio", load)
-    p = store.original_path(new)
-    ctx = AnalysisContext(
-        path=p,
-        probe=probe(p),
-        sha256=new.sha256,
-        item_id=new.id,
-        options=AnalyzeOptions(),
-        store=store,
-    )
-    result = ArchiveMatchStage().run(ctx)
+    result = _stage_result(store, new)
     assert result.findings and result.findings[0].details["item_id"] == old.id
     assert result.findings[0].details["span_refined"] is False
     notes = [x for x in result.limitations if old.id in x]
