@@ -63,14 +63,21 @@ def test_match_bad_input(
     assert reason in err  # ...and the reason
 
 
-def test_rebuild_index_cli_replaces_an_older_index(
-    tmp_path: Path, store_dir: Path, rng: np.random.Generator, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _ingest_old_and_query(
+    tmp_path: Path, store_dir: Path, rng: np.random.Generator
+) -> tuple[EvidenceStore, Path]:
+    """A store holding a 20 s recording, and a 10 s excerpt of it to query with."""
     y = babble(duration_s=20.0, sr=16000, rng=rng)
     old = encode_file(tmp_path / "old.flac", y, sr=16000)
     query = encode_file(tmp_path / "q.flac", y[4 * 16000 : 14 * 16000], sr=16000)
     assert main(["ingest", "--store", str(store_dir), str(old)]) == 0
-    store = EvidenceStore.open(store_dir)
+    return EvidenceStore.open(store_dir), query
+
+
+def test_rebuild_index_cli_replaces_an_older_index(
+    tmp_path: Path, store_dir: Path, rng: np.random.Generator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, query = _ingest_old_and_query(tmp_path, store_dir, rng)
     man_path = store.data_dir("index") / "embedded" / "manifest.json"
     man = json.loads(man_path.read_text())
     man_path.write_text(json.dumps({**man, "version": 1}))
@@ -81,3 +88,25 @@ def test_rebuild_index_cli_replaces_an_older_index(
     assert "rebuilt: 1 items" in capsys.readouterr().out
     assert main(["match", "--store", str(store_dir), "--json", str(query)]) == 0
     assert json.loads(capsys.readouterr().out)["matches"]
+
+
+def test_explain_without_the_reference_audio_says_so(
+    tmp_path: Path, store_dir: Path, rng: np.random.Generator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, query = _ingest_old_and_query(tmp_path, store_dir, rng)
+    (item,) = store.items()
+    original = store.original_path(item)
+    original.chmod(0o644)
+    original.write_bytes(b"\x00garbage" * 50)  # the stored original can no longer be decoded
+    png = tmp_path / "explain.png"
+    capsys.readouterr()
+    argv = ["match", "--store", str(store_dir), "--json", "--explain", str(png), str(query)]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["matches"][0]["item_id"] == item.id
+    assert png.read_bytes().startswith(b"\x89PNG")  # still drawn, from the query alone
+    assert item.id in err
+    assert "without the reference audio" in err
+    assert "not a readable audio or video file" in err
+    # the unrefined span is said too (a custody problem, not a missing item)
+    assert "could not be decoded, so its matched span was not refined" in err
