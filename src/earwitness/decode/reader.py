@@ -99,10 +99,9 @@ _SAMPLE_DTYPES = {
 def _frame_array(frame: av.AudioFrame, ch: int) -> np.ndarray:
     """The samples of ``frame`` as a ``(channels, n)`` view of its planes (no conversion).
 
-    (A plane exports the buffer protocol; the casts only tell the type checker.)
-
     The same values as ``frame.to_ndarray()`` (then deinterleaved), without its per-frame
-    ``vstack``: a mono or packed frame is one plane.
+    ``vstack``: a mono or packed frame is one plane. (A plane exports the buffer protocol;
+    the casts only tell the type checker.)
     """
     dt = _SAMPLE_DTYPES.get(frame.format.name)
     n = frame.samples
