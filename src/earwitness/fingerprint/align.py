@@ -241,11 +241,11 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
     found: list[Alignment] = []
     tried = 0
     by_item: dict[int, np.ndarray] = {}
-    used = np.zeros(hits.size, dtype=bool)  # hits already explained by a stronger line
-    # An item's live (unused) hits and their median change only when a line is found; a
-    # self-join tries hundreds of candidates of one item, so they are kept per item and
-    # updated when a line uses hits (the median through a structure that follows the
-    # removals), and lines are tested through the item's lag index instead of every hit.
+    # An item's live hits (not yet explained by a stronger line of that item) and their
+    # median change only when a line is found; a self-join tries hundreds of candidates of
+    # one item, so they are kept per item and updated when a line uses hits (the median
+    # through a structure that follows the removals), and lines are tested through the
+    # item's lag index instead of every hit.
     lag_ix: dict[int, _LagIndex] = {}
     live_of: dict[int, np.ndarray] = {}
     n_live_of: dict[int, int] = {}
@@ -261,8 +261,8 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
             _, first = np.unique(hits.q_t[r] * 4_194_304.0 + hits.ref_t[r], return_index=True)
             by_item[item] = r[np.sort(first)]
             lag_ix[item] = _LagIndex(hits.q_t[by_item[item]], hits.ref_t[by_item[item]])
-            live_of[item] = ~used[by_item[item]]
-            n_live_of[item] = int(live_of[item].sum())
+            live_of[item] = np.ones(by_item[item].size, dtype=bool)  # lines use own hits only
+            n_live_of[item] = by_item[item].size
             median_of[item] = _LiveMedian(lag_ix[item].q, live_of[item])
         rows, ix, live, n_live = by_item[item], lag_ix[item], live_of[item], n_live_of[item]
         if n_live < p.min_hits:
@@ -288,8 +288,7 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
         speed, offset, inl = _fit_lag(ix, live, speed, offset, p)
         if inl.size < p.min_hits:
             continue
-        order = np.argsort(hits.q_t[rows[inl]], kind="stable")
-        inl = inl[order]
+        inl = inl[np.argsort(ix.q[inl], kind="stable")]
         qt = ix.q[inl]
         breaks = np.flatnonzero(np.diff(qt) > max_gap) + 1
         for pos in np.split(inl, breaks):
@@ -300,7 +299,6 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
             n_anchor = int(np.unique(rq).size)
             if n_anchor < p.min_hits:
                 continue
-            used[run] = True
             live[pos] = False
             n_live_of[item] -= pos.size
             median_of[item].remove(pos)
