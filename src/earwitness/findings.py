@@ -8,7 +8,6 @@ parameters, and the error rates measured for that method on labelled data.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from importlib.resources.abc import Traversable
 from typing import Any
 
 from earwitness.errors import ModelError
+from earwitness.jsonfile import read_json_object
 
 
 @dataclass(frozen=True)
@@ -66,17 +66,9 @@ def load_error_rates(detector: str) -> ErrorRates | None:
     """
     path = calibration_file(detector)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = read_json_object(path, what="calibration file", error=ModelError)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{path}: unreadable calibration file ({exc})") from exc
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise ModelError(f"{path}: calibration file is not valid JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise ModelError(f"{path}: calibration file is not a JSON object")
     missing = [k for k in _RATES_KEYS if k not in data]
     if missing:
         keys = ", ".join(repr(k) for k in missing)

@@ -25,6 +25,7 @@ import numpy as np
 
 from earwitness.decode import load_audio
 from earwitness.errors import EarwitnessError, InputError, NotFoundError, StoreError
+from earwitness.jsonfile import read_json_object
 from earwitness.speakers.embedder import SpeakerEmbedder
 from earwitness.speakers.windows import active_speech, embed_recording, normalise_level
 
@@ -124,23 +125,14 @@ class VoiceLibrary:
     def _read(self) -> dict[str, dict[str, Any]]:
         """The stored voices; :class:`StoreError` naming the file when it is damaged (it is
         then left as it is: nothing is written over it)."""
+        hint = "; it is left as it is, repair or move it away"
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = read_json_object(self.path, what="voice library", error=StoreError, hint=hint)
         except FileNotFoundError:
             return {}
-        except OSError as exc:
-            raise StoreError(f"{self.path}: unreadable voice library ({exc})") from exc
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-            raise StoreError(
-                f"{self.path}: voice library is not valid JSON ({exc}); it is left as it is, "
-                "repair or move it away"
-            ) from exc
-        voices = data.get("voices", {}) if isinstance(data, dict) else data
-        if not isinstance(data, dict) or not isinstance(voices, dict):
-            raise StoreError(
-                f'{self.path}: voice library is not a JSON object with a "voices" object; '
-                "it is left as it is, repair or move it away"
-            )
+        voices = data.get("voices", {})
+        if not isinstance(voices, dict):
+            raise StoreError(f'{self.path}: voice library\'s "voices" is not a JSON object{hint}')
         bad = sorted(str(k) for k, v in voices.items() if not isinstance(v, dict))
         if bad:
             raise StoreError(

@@ -23,11 +23,11 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import platformdirs
 
 from earwitness.errors import ModelError
+from earwitness.jsonfile import read_json_object
 from earwitness.speech.options import ModelInfo
 
 REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
@@ -174,22 +174,6 @@ def identify(path: Path) -> KnownModel | None:
     return None
 
 
-def _read_provenance(prov: Path) -> dict[str, Any]:
-    """The provenance object of a user-supplied model; :class:`ModelError` naming the file
-    when it cannot be read, is not JSON or is not an object."""
-    try:
-        meta = json.loads(prov.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ModelError(f"{prov}: unreadable model provenance file ({exc})") from exc
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-        raise ModelError(f"{prov}: model provenance file is not valid JSON ({exc})") from exc
-    if not isinstance(meta, dict):
-        raise ModelError(
-            f"{prov}: model provenance file is not a JSON object (got {type(meta).__name__})"
-        )
-    return meta
-
-
 def inspect_model(
     path: Path, *, name: str | None = None, known: KnownModel | None = None
 ) -> ModelInfo:
@@ -218,7 +202,7 @@ def inspect_model(
     source, licence = (known.source, known.licence) if known else ("", "")
     prov = path / PROVENANCE_FILE
     if not known and prov.is_file():
-        meta = _read_provenance(prov)
+        meta = read_json_object(prov, what="model provenance file", error=ModelError)
         source, licence = str(meta.get("source", "")), str(meta.get("licence", ""))
     return ModelInfo(
         name=name or (known.name if known else path.name),
