@@ -13,6 +13,7 @@ from earwitness.errors import ModelError
 from earwitness.pipeline.stage import StageResult
 from earwitness.speech.metrics import word_error_rate
 from earwitness.speech.stage import SpeechStage
+from earwitness.speech.watchlist import tokens
 from earwitness.synth import encode_file, noise, tone
 
 from .conftest import JFK_REFERENCE, make_ctx
@@ -102,10 +103,18 @@ def test_times_shift_with_prepended_noise(
     shifted = SpeechStage().run(make_ctx(path, asr_model=str(tiny_en_dir)))
     w0 = [w for f in _kind(jfk_tiny, "transcript") for w in f.details["words"]]
     w1 = [w for f in _kind(shifted, "transcript") for w in f.details["words"]]
-    assert [w["word"] for w in w0] == [w["word"] for w in w1]
-    for a, b in zip(w0, w1, strict=True):
-        assert b["start"] - a["start"] == pytest.approx(3.0, abs=0.1)
-        assert b["end"] - a["end"] == pytest.approx(3.0, abs=0.1)
+    # Same words (punctuation is a decoding detail: Whisper may write "so," or "so" depending
+    # on the CPU's kernels), each shifted by the prepended 3 s.
+    assert [tokens(w["word"]) for w in w0] == [tokens(w["word"]) for w in w1]
+    # Every word edge moves by the 3 s of lead; Whisper's word alignment (cross-attention DTW)
+    # may move one boundary by a few hundred ms when the decoding differs slightly (seen: one
+    # start 0.31 s early next to a comma that came and went), but never the whole transcript.
+    shifts = np.array(
+        [[b["start"] - a["start"], b["end"] - a["end"]] for a, b in zip(w0, w1, strict=True)]
+    ).ravel()
+    assert np.median(shifts) == pytest.approx(3.0, abs=0.03)
+    assert np.mean(np.abs(shifts - 3.0) <= 0.1) >= 0.9
+    assert np.all(np.abs(shifts - 3.0) <= 0.4)
     a_spans = [(f.start_s, f.end_s) for f in _kind(jfk_tiny, "speech_activity")]
     b_spans = [(f.start_s, f.end_s) for f in _kind(shifted, "speech_activity")]
     assert len(a_spans) == len(b_spans)
