@@ -85,3 +85,23 @@ def test_clip_folds_and_bad_grouping() -> None:
     assert sorted(f.values()) == [0, 0, 0, 1, 1, 1, 2, 2, 2]
     with pytest.raises(ValueError, match="unknown fold grouping"):
         folds(groups, "speaker", 7)
+
+
+def test_source_variation_keeps_the_event_and_changes_its_design(
+    rng: np.random.Generator,
+) -> None:
+    """A synthetic shot (known onset at sample 0): every variation is finite, starts at the
+    same place, and is 0.8-1.25 times as long; some variations differ from the clip."""
+    from earwitness.synth.events import gunshot
+    from events_augment import vary_source
+
+    shot = gunshot(sr=16000, rng=rng, crack=False)
+    changed = 0
+    for _ in range(20):
+        v = vary_source(rng, shot)
+        assert v.dtype == np.float32 and np.all(np.isfinite(v))
+        assert shot.size / 1.26 <= v.size <= shot.size / 0.79
+        first = int(np.argmax(np.abs(v) > 0.1 * np.abs(v).max()))
+        assert first < 0.005 * 16000
+        changed += v.size != shot.size or not np.allclose(v, shot)
+    assert changed >= 10
