@@ -35,6 +35,7 @@ import match_data as md
 from earwitness.fingerprint import fingerprint, match_audio, open_index
 from earwitness.fingerprint.matcher import MatchParams, NullModel
 from earwitness.fingerprint.refine import refine_match
+from earwitness.fingerprint.verify import fit_verify_null, query_spectrum, verify_span
 
 CAL = Path(__file__).resolve().parents[1] / "src" / "earwitness" / "calibration"
 SR = md.SR
@@ -80,6 +81,14 @@ def main() -> int:
         )
     hours = index.total_duration_s() / 3600
     refs8 = [sps.resample_poly(y, 1, 2).astype(np.float32) for y in refs]
+    fps = index.params
+
+    def references(item_id: str, start_s: float, end_s: float, sr: int) -> np.ndarray:
+        """The references' audio, as the store would load it (8 kHz)."""
+        assert sr == fps.sr
+        y8 = refs8[int(item_id[3:])]
+        return y8[round(start_s * sr) : max(0, round(end_s * sr))]
+
     # 1) null model from unrelated queries (all alignments, however weak)
     raw = MatchParams(
         align=replace(MatchParams().align, min_hits=3),
@@ -87,34 +96,80 @@ def main() -> int:
         near_miss_expected=math.inf,
     )
     counts: list[int] = []
+    v_scores: list[float] = []  # verification scores of the same chance alignments
     q_units = 0.0
     null_queries = null + filler
+    vp = MatchParams().verify
     for y in null_queries:
         res = match_audio(y=y, sr=SR, index=index, params=raw)
         counts += [m.n_landmarks for m in res.near_misses]
         q_units += y.size / SR / 10.0
+        y8 = sps.resample_poly(y, 1, 2)
+        qspec = query_spectrum(y=y8, params=fps, verify=vp)
+        for m in res.near_misses:
+            a = m.alignment
+            assert a is not None
+            v_scores.append(
+                verify_span(
+                    query=qspec,
+                    references=references,
+                    item_id=m.item_id,
+                    speed=a.speed,
+                    offset=a.offset,
+                    q_start=a.q_start,
+                    q_end=a.q_end,
+                    params=fps,
+                    verify=vp,
+                )[0]
+            )
     model = fit_null(counts, q_units * hours)
-    params = MatchParams(null=model)
-    # 2) false positives at the threshold
+    vnull = fit_verify_null(v_scores)
+    params = MatchParams(null=model, verify=replace(vp, null=vnull))
+    v_fin = np.array([v for v in v_scores if math.isfinite(v)])
+    print(
+        f"verification null: {vnull}; {v_fin.size} scored chance alignments, max "
+        f"{v_fin.max() if v_fin.size else float('nan'):.3f}, threshold {vp.min_score}",
+        flush=True,
+    )
+    # 2) false positives at the threshold (with the references' audio: two-stage decision);
+    # the query time with and without the verification stage
+    t_ref = time.process_time()
     fp_queries = sum(
+        bool(match_audio(y=y, sr=SR, index=index, params=params, references=references).matches)
+        for y in null_queries
+    )
+    cpu_verify = (time.process_time() - t_ref) / len(null_queries)
+    t_ref = time.process_time()
+    fp_landmarks_only = sum(
         bool(match_audio(y=y, sr=SR, index=index, params=params).matches) for y in null_queries
     )
+    cpu_plain = (time.process_time() - t_ref) / len(null_queries)
     # ... and on the same unrelated queries degraded (white noise 0 / 10 dB, music bed 5 dB):
     # chance alignments rise in noisy queries, which the clean null set does not show
     degraded_null = md.degraded(null_queries, np.random.default_rng(99))
-    fp_degraded = sum(
-        bool(match_audio(y=y, sr=SR, index=index, params=params).matches) for y in degraded_null
-    )
+    fp_degraded = 0
+    n_verified_null = 0
+    t_ref = time.process_time()
+    for y in degraded_null:
+        res = match_audio(y=y, sr=SR, index=index, params=params, references=references)
+        fp_degraded += bool(res.matches)
+        n_verified_null += sum(m.decision == "verified_on_audio" for m in res.matches)
+    cpu_deg_verify = (time.process_time() - t_ref) / len(degraded_null)
+    t_ref = time.process_time()
+    for y in degraded_null:
+        match_audio(y=y, sr=SR, index=index, params=params)
+    cpu_deg_plain = (time.process_time() - t_ref) / len(degraded_null)
     # 3) robustness per condition
     rows = []
     conds = md.conditions(rng)
     all_err: list[float] = []
     wrong_item = 0
+    wrong_verified = 0
     t0 = time.time()
     for name, fn in conds.items():
         s_true = md.SPEED.get(name, 1.0)
         trim = 0.37 if "trim" in name else 0.0
-        tp = n = 0
+        tp = n = n_ver = 0
         errs: list[float] = []
         span_errs: list[float] = []
         refined_errs: list[float] = []
@@ -133,16 +188,19 @@ def main() -> int:
                     [fill[: int(a * SR)], seg, fill[int(a * SR) :][: int((25.0 - a) * SR)]]
                 )
             y = fn(orig)
-            res = match_audio(y=y, sr=SR, index=index, params=params)
+            res = match_audio(y=y, sr=SR, index=index, params=params, references=references)
             n += 1
             good = [m for m in res.matches if m.item_id == f"ref{ref_k}"]
-            wrong_item += sum(m.item_id != f"ref{ref_k}" for m in res.matches)
+            wrong = [m for m in res.matches if m.item_id != f"ref{ref_k}"]
+            wrong_item += len(wrong)
+            wrong_verified += sum(m.decision == "verified_on_audio" for m in wrong)
             if good:
                 m = good[0]
                 truth_ref = st + (m.query_start_s + trim) * s_true - a
                 err = abs(m.ref_start_s - truth_ref)
                 if err <= 0.5:
                     tp += 1
+                    n_ver += m.decision == "verified_on_audio"
                     errs.append(err)
                     q0 = a / s_true - trim
                     q1 = (a + seg_s) / s_true - trim
@@ -157,6 +215,7 @@ def main() -> int:
                 "condition": name,
                 "queries": n,
                 "tpr": tp / n,
+                "found_verified_on_audio": n_ver,
                 "median_offset_error_s": float(np.median(errs)) if errs else None,
                 "median_span_edge_error_s": float(np.median(span_errs)) if span_errs else None,
                 "median_refined_span_edge_error_s": float(np.median(refined_errs))
@@ -165,7 +224,8 @@ def main() -> int:
             }
         )
         print(
-            f"{name:22s} TPR {tp / n:.2f}  offset err {rows[-1]['median_offset_error_s']}  "
+            f"{name:22s} TPR {tp / n:.2f} ({n_ver} verified on audio)  "
+            f"offset err {rows[-1]['median_offset_error_s']}  "
             f"span edge err {rows[-1]['median_span_edge_error_s']}  "
             f"refined {rows[-1]['median_refined_span_edge_error_s']}",
             flush=True,
@@ -174,10 +234,19 @@ def main() -> int:
     fpr = fp_queries / len(null_queries)
     med = float(np.median(all_err)) if all_err else float("nan")
     print(f"null model: {model}")
+    print(f"verification null: {vnull}")
     print(
         f"false positives: {fp_queries}/{len(null_queries)} unrelated queries, "
-        f"{fp_degraded}/{len(degraded_null)} degraded unrelated queries; "
-        f"wrong-item matches in positive queries: {wrong_item}"
+        f"{fp_degraded}/{len(degraded_null)} degraded unrelated queries "
+        f"({n_verified_null} verified-on-audio matches among them); "
+        f"landmarks only {fp_landmarks_only}/{len(null_queries)}; "
+        f"wrong-item matches in positive queries: {wrong_item} "
+        f"({wrong_verified} verified on audio)"
+    )
+    print(
+        f"query CPU per unrelated query: {1000 * cpu_verify:.1f} ms with the references' "
+        f"audio (two-stage), {1000 * cpu_plain:.1f} ms landmarks only; degraded unrelated "
+        f"queries {1000 * cpu_deg_verify:.1f} / {1000 * cpu_deg_plain:.1f} ms"
     )
     print(
         f"min TPR {min(tprs):.2f}; median offset error {med:.3f} s; "
@@ -188,13 +257,14 @@ def main() -> int:
         return "-" if v is None else f"{v:.3f}"
 
     table = [
-        "| condition | TPR | median offset error (s) | median span-edge error, landmarks "
-        "(s) | median span-edge error, refined (s) |",
-        "|---|---|---|---|---|",
+        "| condition | TPR | found on audio | median offset error (s) | median span-edge "
+        "error, landmarks (s) | median span-edge error, refined (s) |",
+        "|---|---|---|---|---|---|",
     ]
     for r in rows:
         table.append(
-            f"| {r['condition']} | {r['tpr']:.2f} | {fmt(r['median_offset_error_s'])} | "
+            f"| {r['condition']} | {r['tpr']:.2f} | {r['found_verified_on_audio']} | "
+            f"{fmt(r['median_offset_error_s'])} | "
             f"{fmt(r['median_span_edge_error_s'])} | "
             f"{fmt(r['median_refined_span_edge_error_s'])} |"
         )
@@ -206,6 +276,7 @@ def main() -> int:
             "false_positive_rate_degraded": fp_degraded / len(degraded_null),
             "median_offset_error_s": med,
             "wrong_item_matches": float(wrong_item),
+            "wrong_item_matches_verified_on_audio": float(wrong_verified),
         }
         figures.update({f"tpr[{r['condition']}]": r["tpr"] for r in rows})
         weakest = min(rows, key=lambda r: r["tpr"])
@@ -235,6 +306,13 @@ def main() -> int:
                     "slope": model.slope,
                     "min_archive_h": model.min_archive_h,
                     "source": model.source,
+                },
+                "verify_min_score": params.verify.min_score,
+                "verify_null": {
+                    "tail_start": vnull.tail_start,
+                    "tail_scale": vnull.tail_scale,
+                    "tail_fraction": vnull.tail_fraction,
+                    "source": vnull.source,
                 },
                 "conditions": rows,
             },

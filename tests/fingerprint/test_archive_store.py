@@ -133,3 +133,31 @@ def test_undecodable_stored_original_is_a_stage_limitation(
     notes = [x for x in result.limitations if old.id in x]
     assert len(notes) == 1 and "could not be decoded" in notes[0]
     assert "corrupt audio packet" in notes[0]
+
+
+def test_store_references_decode_only_the_span_asked_for(
+    tmp_path: Path, store_dir: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import earwitness.fingerprint.archive as archive
+    from earwitness.decode import load_audio
+    from earwitness.errors import InputError
+    from earwitness.fingerprint.archive import StoreReferences
+
+    store, old, new = _setup(tmp_path, store_dir, rng)
+    full = load_audio(Path(store.original_path(old)), sr=8000).samples
+    problems: list[str] = []
+    refs = StoreReferences(store, problems=problems, chunk_s=2.0)
+    part = refs(old.id, 3.0, 7.5, 8000)
+    assert part is not None and np.array_equal(part, full[24000:60000])
+    assert refs._y.size < full.size, "decoding stops once the span is covered"
+    again = refs(old.id, 20.0, 40.0, 8000)  # beyond the end: clipped, the rest decoded
+    assert again is not None and np.array_equal(again, full[160000:])
+    assert refs("no-such-item", 0.0, 1.0, 8000) is None and problems == []
+
+    def broken(path, **kw):  # type: ignore[no-untyped-def]
+        raise InputError(path, "corrupt audio packet")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(archive, "iter_audio", broken)
+    assert StoreReferences(store, problems=problems)(new.id, 0.0, 1.0, 8000) is None
+    assert len(problems) == 1 and new.id in problems[0] and "corrupt" in problems[0]

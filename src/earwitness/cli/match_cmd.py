@@ -13,7 +13,13 @@ from earwitness.cli.common import print_json, store_dir
 from earwitness.custody.store import EvidenceStore
 from earwitness.decode import load_audio
 from earwitness.errors import InputError, NotFoundError
-from earwitness.fingerprint.archive import rebuild, refine_with_store, remove_item, store_index
+from earwitness.fingerprint.archive import (
+    StoreReferences,
+    rebuild,
+    refine_with_store,
+    remove_item,
+    store_index,
+)
 from earwitness.fingerprint.exchange import export_fingerprints, import_fingerprints
 from earwitness.fingerprint.matcher import load_match_params, match_audio
 
@@ -104,8 +110,14 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(path, "decodes to zero samples")
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     params = load_match_params()
-    res = match_audio(y=audio.samples, sr=audio.sr, index=index, params=params)
     problems: list[str] = []
+    res = match_audio(
+        y=audio.samples,
+        sr=audio.sr,
+        index=index,
+        params=params,
+        references=StoreReferences(store, problems=problems),
+    )
     refined = refine_with_store(
         store, res.matches, q_y=audio.samples, params=index.params, problems=problems
     )

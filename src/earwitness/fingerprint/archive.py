@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from earwitness.custody.records import ItemRecord
-from earwitness.decode import load_audio
+from earwitness.decode import iter_audio, load_audio
 from earwitness.errors import InputError, NotFoundError
 from earwitness.fingerprint.features import FingerprintParams, fingerprint
 from earwitness.fingerprint.index import ArchiveIndex, IncompatibleIndexError, open_index
@@ -110,7 +110,7 @@ def refine_with_store(
     """
     out: list[ArchiveMatch] = []
     for k, m in enumerate(matches):
-        if k < limit:
+        if k < limit and not m.refined:  # a match verified on the audio is refined already
             r_y = None
             try:
                 item = store.get(m.item_id)
@@ -129,3 +129,54 @@ def refine_with_store(
                 m = refine_match(m, q_y=q_y, r_y=r_y, params=params)
         out.append(m)
     return tuple(out)
+
+
+class StoreReferences:
+    """The store's originals as :class:`~earwitness.fingerprint.verify.ReferenceAudio` for
+    verifying near-misses on the audio.
+
+    An item is decoded from its start only as far as the requested span reaches (no seeking,
+    so the samples are exactly those of a full decode); the decoded prefix of the last item
+    is kept for the next span of the same item. Fingerprints imported without their audio
+    give ``None``; a stored original that cannot be decoded is named in ``problems`` (when
+    given) and gives ``None``.
+    """
+
+    def __init__(
+        self, store: EvidenceStore, *, problems: list[str] | None = None, chunk_s: float = 5.0
+    ) -> None:
+        self.store, self.problems, self.chunk_s = store, problems, chunk_s
+        self._item = ""
+        self._y = np.zeros(0, dtype=np.float32)
+        self._complete = False
+
+    def __call__(self, item_id: str, start_s: float, end_s: float, sr: int) -> np.ndarray | None:
+        stop = max(0, round(end_s * sr))
+        if item_id != self._item or (self._y.size < stop and not self._complete):
+            try:
+                item = self.store.get(item_id)
+            except NotFoundError:
+                return None  # fingerprints imported without their audio
+            parts: list[np.ndarray] = []
+            n = 0
+            complete = True
+            try:
+                for chunk in iter_audio(
+                    Path(self.store.original_path(item)), sr=sr, mono=True, chunk_s=self.chunk_s
+                ):
+                    parts.append(chunk)
+                    n += chunk.size
+                    if n >= stop:
+                        complete = False
+                        break
+            except InputError as exc:
+                if self.problems is not None:
+                    self.problems.append(
+                        f"the stored original of archive item {item_id} could not be decoded, "
+                        f"so its near-miss was not verified on the audio ({exc})"
+                    )
+                return None
+            self._item, self._complete = item_id, complete
+            self._y = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        out: np.ndarray = self._y[round(start_s * sr) : stop]
+        return out

@@ -13,21 +13,39 @@ this query against an archive of the current size. ``score = -log10(expected_fal
 A match is listed when ``expected_false_matches <= max_expected`` and the matched query span
 is at least ``min_duration_s`` (stock phrases and short recitations recur in unrelated
 releases; shorter spans are near-misses, listed only on request).
+
+Two-stage decision: when the query's audio and the references' audio are at hand
+(``references``), the best near-misses with at least ``verify.min_landmarks`` landmarks are
+verified on the spectrograms along their fitted line (``verify.py``). One that scores at least
+``verify.min_score``, whose span refined on the audio (``refine.py``) is at least
+``min_duration_s`` long and whose expected number of false matches, the landmark expectation
+times the measured chance of a chance alignment scoring as high, is at most ``max_expected``
+is listed as a match with ``decision = "verified_on_audio"`` (``"landmarks"`` otherwise).
+Imported fingerprints (no audio) keep the landmark-only decision.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from typing import Any
 
 import numpy as np
+from scipy import signal as sps
 
 from earwitness.fingerprint.align import Alignment, AlignParams, Hits, align_hits
 from earwitness.fingerprint.features import QueryTolerance, Triplets, expand_query, fingerprint
-from earwitness.fingerprint.index import ArchiveIndex
+from earwitness.fingerprint.index import ArchiveIndex, IndexedItem
+from earwitness.fingerprint.verify import (
+    QuerySpectrum,
+    ReferenceAudio,
+    VerifyNull,
+    VerifyParams,
+    query_spectrum,
+    verify_span,
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,16 @@ class NullModel:
         return rate * max(query_s, 1.0) / 10.0 * max(archive_h, self.min_archive_h)
 
 
+# Archive matching's own alignment search (self-matching in forensics builds its own):
+# - 16-frame (0.26 s) coarse offset bins at 9 speeds (step 0.0175) instead of 32 frames at 5:
+#   in a noisy 40 s query a 0.5 s bin gathers 30+ chance anchors and the true line (15-20
+#   anchors within 2 frames) never reaches the 24 candidates tried; a quarter-second bin
+#   halves the chance count, and the finer speed step keeps a 10 s line within two bins;
+# - lines from 3 anchors: weak lines are the near-misses verified on the audio (the
+#   landmark-only decision needs ``min_landmarks`` anyway).
+ARCHIVE_ALIGN = AlignParams(min_hits=3, coarse_bin=16, coarse_speed_step=0.0175)
+
+
 @dataclass(frozen=True)
 class MatchParams:
     """Decision and search parameters (recorded in reports)."""
@@ -54,9 +82,10 @@ class MatchParams:
     max_postings: int = 4000
     max_hits: int = 60_000
     near_miss_expected: float = 10.0
-    align: AlignParams = field(default_factory=AlignParams)
+    align: AlignParams = field(default_factory=lambda: ARCHIVE_ALIGN)
     tolerance: QueryTolerance = field(default_factory=QueryTolerance)
     null: NullModel = field(default_factory=NullModel)
+    verify: VerifyParams = field(default_factory=VerifyParams)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,11 +101,17 @@ def load_match_params() -> MatchParams:
         return MatchParams()
     params = json.loads(text).get("params", {})
     null = params.get("null_model")
+    vnull = params.get("verify_null")
+    vmin = params.get("verify_min_score")
+    verify = VerifyParams(null=VerifyNull(**vnull)) if vnull else VerifyParams()
+    if vmin is not None:
+        verify = replace(verify, min_score=float(vmin))
     return MatchParams(
         max_expected=float(params.get("max_expected", 0.01)),
         min_duration_s=float(params.get("min_duration_s", 3.0)),
         min_landmarks=int(params.get("min_landmarks", 8)),
         null=NullModel(**null) if null else NullModel(),
+        verify=verify,
     )
 
 
@@ -97,6 +132,8 @@ class ArchiveMatch:
     n_hits: int
     above_threshold: bool
     refined: bool = False
+    decision: str = "landmarks"  # or "verified_on_audio"
+    verify_score: float | None = None
     alignment: Alignment | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -117,6 +154,10 @@ class ArchiveMatch:
             "matched_duration_s": round(self.matched_duration_s, 3),
             "landmarks": self.n_landmarks,
             "span_refined": self.refined,
+            "decision": self.decision,
+            "verification_score": None
+            if self.verify_score is None or not math.isfinite(self.verify_score)
+            else round(self.verify_score, 3),
         }
 
 
@@ -135,14 +176,97 @@ class MatchResult:
     hits: Hits | None = field(default=None, repr=False, compare=False)
 
 
+def _overlaps(m: ArchiveMatch, n: ArchiveMatch) -> bool:
+    """``n`` lies (more than half) over a query span of the same item as ``m``."""
+    return m.item_id == n.item_id and min(m.query_end_s, n.query_end_s) - max(
+        m.query_start_s, n.query_start_s
+    ) > 0.5 * (n.query_end_s - n.query_start_s)
+
+
+def _verify(
+    cands: list[ArchiveMatch],
+    matches: list[ArchiveMatch],
+    *,
+    audio: np.ndarray,
+    references: ReferenceAudio,
+    items: dict[str, IndexedItem],
+    index: ArchiveIndex,
+    p: MatchParams,
+) -> list[ArchiveMatch]:
+    """The near-misses ``cands`` that pass verification on the audio, as matches."""
+    from earwitness.fingerprint.refine import refine_edges  # refine imports this module
+
+    vp, fp = p.verify, index.params
+    fs = fp.frame_s
+    cands = sorted(cands, key=lambda m: -m.n_landmarks)
+    cands = [c for c in cands if not any(_overlaps(m, c) for m in matches)]
+    qspec: QuerySpectrum | None = None
+    out: list[ArchiveMatch] = []
+    for c in cands[: vp.max_candidates]:
+        a = c.alignment
+        if a is None:
+            continue
+        if qspec is None:
+            qspec = query_spectrum(y=audio, params=fp, verify=vp)
+        score, r_y, first = verify_span(
+            query=qspec,
+            references=references,
+            item_id=c.item_id,
+            speed=a.speed,
+            offset=a.offset,
+            q_start=a.q_start,
+            q_end=a.q_end,
+            params=fp,
+            verify=vp,
+        )
+        if r_y is None or not math.isfinite(score) or score < vp.min_score:
+            continue
+        expected = c.expected_false_matches * vp.null.exceedance(score)
+        qs, qe = refine_edges(
+            q_y=audio,
+            r_y=r_y,
+            speed=a.speed,
+            offset=a.offset - first,
+            q_start=a.q_start,
+            q_end=a.q_end,
+            params=fp,
+        )
+        q0, q1 = max(0.0, qs * fs), min(audio.size / fp.sr, qe * fs)
+        if q1 - q0 < p.min_duration_s or expected > p.max_expected:
+            continue
+        dur = items[c.item_id].duration_s
+        out.append(
+            replace(
+                c,
+                score=-math.log10(max(expected, 1e-300)),
+                expected_false_matches=expected,
+                query_start_s=q0,
+                query_end_s=q1,
+                ref_start_s=max(0.0, (a.offset + a.speed * qs) * fs),
+                ref_end_s=min(dur, (a.offset + a.speed * qe) * fs),
+                above_threshold=True,
+                refined=True,
+                decision="verified_on_audio",
+                verify_score=score,
+            )
+        )
+    return out
+
+
 def match_fingerprint(
     *,
     query: Triplets,
     index: ArchiveIndex,
     params: MatchParams | None = None,
     exclude: frozenset[str] = frozenset(),
+    audio: np.ndarray | None = None,
+    references: ReferenceAudio | None = None,
 ) -> MatchResult:
-    """Match a query fingerprint (made with ``query=True``) against ``index``."""
+    """Match a query fingerprint (made with ``query=True``) against ``index``.
+
+    With the query's samples ``audio`` (at ``index.params.sr``) and ``references``, the best
+    near-misses are verified on the audio (two-stage decision, see the module docstring).
+    """
     p = params or load_match_params()
     fp = query.params
     frame_s = fp.frame_s
@@ -175,6 +299,7 @@ def match_fingerprint(
     aligns = align_hits(hits=hits, params=p.align, frame_s=frame_s)
     matches: list[ArchiveMatch] = []
     near: list[ArchiveMatch] = []
+    to_verify: list[ArchiveMatch] = []
     for a in aligns:
         it = found.items[a.item]
         expected = p.null.expected(n_landmarks=a.n_landmarks, query_s=q_s, archive_h=archive_h)
@@ -203,20 +328,25 @@ def match_fingerprint(
         )
         if ok:
             matches.append(m)
-        elif expected <= p.near_miss_expected:
-            near.append(m)
+        else:
+            if a.n_landmarks >= p.verify.min_landmarks:
+                to_verify.append(m)
+            if expected <= p.near_miss_expected:
+                near.append(m)
+    if audio is not None and references is not None and to_verify:
+        items = {it.item_id: it for it in found.items}
+        verified = _verify(
+            to_verify, matches, audio=audio, references=references, items=items, index=index, p=p
+        )
+        matches += verified
+        promoted = {id(v.alignment) for v in verified}
+        near = [n for n in near if id(n.alignment) not in promoted]
     matches.sort(key=lambda m: -m.score)
 
-    def explained(n: ArchiveMatch) -> bool:
-        # a weaker line over the same query span of the same item is not a separate finding
-        return any(
-            m.item_id == n.item_id
-            and min(m.query_end_s, n.query_end_s) - max(m.query_start_s, n.query_start_s)
-            > 0.5 * (n.query_end_s - n.query_start_s)
-            for m in matches
-        )
-
-    near = sorted((n for n in near if not explained(n)), key=lambda m: -m.score)
+    # a weaker line over the same query span of the same item is not a separate finding
+    near = sorted(
+        (n for n in near if not any(_overlaps(m, n) for m in matches)), key=lambda m: -m.score
+    )
     return MatchResult(
         matches=tuple(matches),
         near_misses=tuple(near),
@@ -237,7 +367,22 @@ def match_audio(
     index: ArchiveIndex,
     params: MatchParams | None = None,
     exclude: frozenset[str] = frozenset(),
+    references: ReferenceAudio | None = None,
 ) -> MatchResult:
-    """Fingerprint mono samples and match them against ``index``."""
-    q = fingerprint(y=y, sr=sr, params=index.params, query=True)
-    return match_fingerprint(query=q, index=index, params=params, exclude=exclude)
+    """Fingerprint mono samples and match them against ``index``; with ``references`` (the
+    indexed items' audio, where available) near-misses are verified on the audio."""
+    fp = index.params
+    x = np.asarray(y, dtype=np.float32)
+    if references is not None and sr != fp.sr:
+        g = np.gcd(int(sr), int(fp.sr))
+        x = sps.resample_poly(x, fp.sr // g, int(sr) // g).astype(np.float32)
+        sr = fp.sr
+    q = fingerprint(y=x, sr=sr, params=fp, query=True)
+    return match_fingerprint(
+        query=q,
+        index=index,
+        params=params,
+        exclude=exclude,
+        audio=x if references is not None else None,
+        references=references,
+    )

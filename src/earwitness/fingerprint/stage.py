@@ -6,12 +6,15 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from earwitness.findings import Finding, load_error_rates
-from earwitness.fingerprint.archive import refine_with_store, store_index
+from earwitness.fingerprint.archive import StoreReferences, refine_with_store, store_index
 from earwitness.fingerprint.matcher import ArchiveMatch, load_match_params, match_audio
 from earwitness.pipeline.context import AnalysisContext
 from earwitness.pipeline.stage import StageResult
 
-METHOD = "landmark-triplet fingerprint + offset/speed Hough alignment (Panako-style)"
+METHOD = (
+    "landmark-triplet fingerprint + offset/speed Hough alignment (Panako-style); "
+    "near-misses verified on the audio by band-spectrum correlation along the alignment"
+)
 
 
 def match_finding(m: ArchiveMatch, *, advisory: bool = False) -> Finding:
@@ -40,6 +43,8 @@ def match_finding(m: ArchiveMatch, *, advisory: bool = False) -> Finding:
             "landmarks": m.n_landmarks,
             "above_threshold": m.above_threshold,
             "span_refined": m.refined,
+            "decision": m.decision,
+            "verification_score": None if m.verify_score is None else round(m.verify_score, 3),
         },
         method=METHOD,
         error_rates=load_error_rates("archive_match"),
@@ -49,7 +54,7 @@ def match_finding(m: ArchiveMatch, *, advisory: bool = False) -> Finding:
 
 class ArchiveMatchStage:
     name: ClassVar[str] = "archive_match"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     description: ClassVar[str] = (
         "Looks the recording up in the store's archive fingerprint index (re-uploads and "
         "reused segments, also re-encoded, noisy, sped up or pitch-shifted)."
@@ -64,6 +69,9 @@ class ArchiveMatchStage:
             "min_landmarks": p.min_landmarks,
             "speed_range": [p.align.min_speed, p.align.max_speed],
             "null_model": p.null.source,
+            "verify_min_landmarks": p.verify.min_landmarks,
+            "verify_min_score": p.verify.min_score,
+            "verify_null": p.verify.null.source,
         }
 
     def enabled(self, ctx: AnalysisContext) -> str | None:
@@ -76,10 +84,15 @@ class ArchiveMatchStage:
         index = store_index(ctx.store)
         p = load_match_params()
         audio = ctx.audio(sr=index.params.sr, mono=True)
-        res = match_audio(
-            y=audio.samples, sr=audio.sr, index=index, params=p, exclude=frozenset({ctx.item_id})
-        )
         problems: list[str] = []
+        res = match_audio(
+            y=audio.samples,
+            sr=audio.sr,
+            index=index,
+            params=p,
+            exclude=frozenset({ctx.item_id}),
+            references=StoreReferences(ctx.store, problems=problems),
+        )
         matches = refine_with_store(
             ctx.store, res.matches, q_y=audio.samples, params=index.params, problems=problems
         )
