@@ -32,6 +32,17 @@ class AlignParams:
     max_candidates: int = 24
     max_gap_s: float = 6.0
     time_block: int = 0  # > 0: also bin the query time (frames), for long self-joins
+    # Archive matching (off by default, so self-matching is unchanged):
+    # fine Hough counts distinct query anchors, not hits (an anchor with many triplets on a
+    # chance line must not outvote several anchors on the true one) ...
+    fine_count_anchors: bool = False
+    # ... and the best coarse candidate of each of up to this many items (by their best
+    # count) is tried before the global order, so chance lines of other items cannot use up
+    # the candidate budget before an item's own best line is tried
+    per_item_first: int = 0
+    # ... and a found line vetoes a candidate only when it also has about the candidate's
+    # speed (a wrong-speed line crossing the true one near the hits' median time vetoed it)
+    veto_same_speed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,15 +96,20 @@ class Alignment:
 
 
 def _hough(
-    q_t: np.ndarray, ref_t: np.ndarray, speeds: np.ndarray, width: float
+    q_t: np.ndarray, ref_t: np.ndarray, speeds: np.ndarray, width: float, anchors: bool = False
 ) -> tuple[float, float, int]:
-    """Best (speed, offset, count) over ``speeds`` with offset bins of ``width`` frames."""
+    """Best (speed, offset, count) over ``speeds`` with offset bins of ``width`` frames;
+    ``anchors``: count distinct query times per bin instead of hits."""
     best = (1.0, 0.0, -1)
     for s in speeds:
         off = ref_t - s * q_t
         lo = off.min()
         b = np.floor((off - lo) / width).astype(np.int64)
-        counts = np.bincount(b)
+        if anchors:
+            _, first = np.unique(b * 4_194_304 + q_t.astype(np.int64), return_index=True)
+            counts = np.bincount(b[first], minlength=int(b.max()) + 1)
+        else:
+            counts = np.bincount(b)
         c2 = counts.copy()
         c2[:-1] += counts[1:]
         k = int(np.argmax(c2))
@@ -238,6 +254,13 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
             center = (int(off_bin[h]) + 1) * p.coarse_bin
             cands.append((float(c2[h]), int(hits.item[h]), float(s), float(center)))
     cands.sort(key=lambda c: -c[0])
+    if p.per_item_first > 0:
+        firsts: dict[int, int] = {}
+        for k, c in enumerate(cands):
+            if c[1] not in firsts and len(firsts) < p.per_item_first:
+                firsts[c[1]] = k
+        head = set(firsts.values())
+        cands = [cands[k] for k in sorted(head)] + [c for k, c in enumerate(cands) if k not in head]
     found: list[Alignment] = []
     tried = 0
     by_item: dict[int, np.ndarray] = {}
@@ -270,7 +293,9 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
         if any(a.item == item for a in found):
             mid = median_of[item].median(n_live)
             if any(
-                a.item == item and abs(a.offset + a.speed * mid - (center_f + s_c * mid)) < near_w
+                a.item == item
+                and abs(a.offset + a.speed * mid - (center_f + s_c * mid)) < near_w
+                and (not p.veto_same_speed or abs(a.speed - s_c) <= p.coarse_speed_step)
                 for a in found
             ):
                 continue
@@ -284,7 +309,9 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
             min(p.max_speed, s_c + p.coarse_speed_step) + 1e-9,
             p.fine_speed_step,
         )
-        speed, offset, _ = _hough(ix.q[near], ix.r[near], fine, p.fine_bin)
+        speed, offset, _ = _hough(
+            ix.q[near], ix.r[near], fine, p.fine_bin, anchors=p.fine_count_anchors
+        )
         speed, offset, inl = _fit_lag(ix, live, speed, offset, p)
         if inl.size < p.min_hits:
             continue

@@ -69,7 +69,14 @@ class NullModel:
 #   halves the chance count, and the finer speed step keeps a 10 s line within two bins;
 # - lines from 3 anchors: weak lines are the near-misses verified on the audio (the
 #   landmark-only decision needs ``min_landmarks`` anyway).
-ARCHIVE_ALIGN = AlignParams(min_hits=3, coarse_bin=16, coarse_speed_step=0.0175)
+ARCHIVE_ALIGN = AlignParams(
+    min_hits=3,
+    coarse_bin=16,
+    coarse_speed_step=0.0175,
+    fine_count_anchors=True,
+    per_item_first=8,
+    veto_same_speed=True,
+)
 
 
 @dataclass(frozen=True)
