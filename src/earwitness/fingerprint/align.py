@@ -255,12 +255,13 @@ def align_hits(*, hits: Hits, params: AlignParams, frame_s: float) -> list[Align
             cands.append((float(c2[h]), int(hits.item[h]), float(s), float(center)))
     cands.sort(key=lambda c: -c[0])
     if p.per_item_first > 0:
-        firsts: dict[int, int] = {}
-        for k, c in enumerate(cands):
-            if c[1] not in firsts and len(firsts) < p.per_item_first:
-                firsts[c[1]] = k
+        firsts: dict[int, int] = {}  # item -> rank of its best candidate
+        for rank, cand in enumerate(cands):
+            if cand[1] not in firsts and len(firsts) < p.per_item_first:
+                firsts[cand[1]] = rank
         head = set(firsts.values())
-        cands = [cands[k] for k in sorted(head)] + [c for k, c in enumerate(cands) if k not in head]
+        rest = [cand for rank, cand in enumerate(cands) if rank not in head]
+        cands = [cands[rank] for rank in sorted(head)] + rest
     found: list[Alignment] = []
     tried = 0
     by_item: dict[int, np.ndarray] = {}
