@@ -62,15 +62,19 @@ class NullModel:
         return rate * max(query_s, 1.0) / 10.0 * max(archive_h, self.min_archive_h)
 
 
-# Archive matching's own alignment search (self-matching in forensics builds its own):
+# Archive matching's own alignment search (self-matching in forensics builds its own);
+# each change was chosen on the development splits (docs/benchmarks/matching.md):
 # - 16-frame (0.26 s) coarse offset bins at 9 speeds (step 0.0175) instead of 32 frames at 5:
 #   in a noisy 40 s query a 0.5 s bin gathers 30+ chance anchors and the true line (15-20
 #   anchors within 2 frames) never reaches the 24 candidates tried; a quarter-second bin
 #   halves the chance count, and the finer speed step keeps a 10 s line within two bins;
-# - lines from 3 anchors: weak lines are the near-misses verified on the audio (the
-#   landmark-only decision needs ``min_landmarks`` anyway).
+# - lines from 4 anchors (not 5): weaker lines are the near-misses verified on the audio
+#   (the landmark-only decision needs ``min_landmarks`` anyway); 3 found the same on the
+#   development splits at twice the alignment time;
+# - the fine Hough counts anchors, each of the 8 strongest items' best candidate is tried
+#   first, and only a line of about the same speed vetoes a candidate.
 ARCHIVE_ALIGN = AlignParams(
-    min_hits=3,
+    min_hits=4,
     coarse_bin=16,
     coarse_speed_step=0.0175,
     fine_count_anchors=True,
