@@ -205,10 +205,9 @@ def _verify(
     p: MatchParams,
 ) -> list[ArchiveMatch]:
     """The near-misses ``cands`` that pass verification on the audio, as matches."""
-    from earwitness.fingerprint.refine import refine_edges  # refine imports this module
+    from earwitness.fingerprint.refine import refine_match  # refine imports this module
 
     vp, fp = p.verify, index.params
-    fs = fp.frame_s
     cands = sorted(cands, key=lambda m: -m.n_landmarks)
     cands = [c for c in cands if not any(_overlaps(m, c) for m in matches)]
     qspec: QuerySpectrum | None = None
@@ -233,30 +232,24 @@ def _verify(
         if r_y is None or not math.isfinite(score) or score < vp.min_score:
             continue
         expected = c.expected_false_matches * vp.null.exceedance(score)
-        qs, qe = refine_edges(
+        if expected > p.max_expected:
+            continue
+        m = refine_match(
+            c,
             q_y=audio,
             r_y=r_y,
-            speed=a.speed,
-            offset=a.offset - first,
-            q_start=a.q_start,
-            q_end=a.q_end,
             params=fp,
+            r_first=first,
+            r_duration_s=items[c.item_id].duration_s,
         )
-        q0, q1 = max(0.0, qs * fs), min(audio.size / fp.sr, qe * fs)
-        if q1 - q0 < p.min_duration_s or expected > p.max_expected:
+        if m.query_end_s - m.query_start_s < p.min_duration_s:
             continue
-        dur = items[c.item_id].duration_s
         out.append(
             replace(
-                c,
+                m,
                 score=-math.log10(max(expected, 1e-300)),
                 expected_false_matches=expected,
-                query_start_s=q0,
-                query_end_s=q1,
-                ref_start_s=max(0.0, (a.offset + a.speed * qs) * fs),
-                ref_end_s=min(dur, (a.offset + a.speed * qe) * fs),
                 above_threshold=True,
-                refined=True,
                 decision="verified_on_audio",
                 verify_score=score,
             )

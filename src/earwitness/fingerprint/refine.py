@@ -120,9 +120,19 @@ def refine_edges(
 
 
 def refine_match(
-    match: ArchiveMatch, *, q_y: np.ndarray, r_y: np.ndarray, params: FingerprintParams
+    match: ArchiveMatch,
+    *,
+    q_y: np.ndarray,
+    r_y: np.ndarray,
+    params: FingerprintParams,
+    r_first: float = 0.0,
+    r_duration_s: float | None = None,
 ) -> ArchiveMatch:
-    """``match`` with its query/reference span edges refined on the audio (at params.sr)."""
+    """``match`` with its query/reference span edges refined on the audio (at params.sr).
+
+    ``r_y`` is the reference from its frame ``r_first`` on (0: the whole item), and
+    ``r_duration_s`` the item's duration (default: ``r_y``'s, for a whole item).
+    """
     a = match.alignment
     if a is None:
         return match
@@ -130,14 +140,14 @@ def refine_match(
         q_y=q_y,
         r_y=r_y,
         speed=a.speed,
-        offset=a.offset,
+        offset=a.offset - r_first,
         q_start=a.q_start,
         q_end=a.q_end,
         params=params,
     )
     fs = params.frame_s
     q_dur = q_y.size / params.sr
-    r_dur = r_y.size / params.sr
+    r_dur = r_y.size / params.sr if r_duration_s is None else r_duration_s
     q0, q1 = max(0.0, qs * fs), min(q_dur, qe * fs)
     return replace(
         match,
