@@ -23,8 +23,10 @@ import math
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,10 +34,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scipy import signal as sps
 
 import match_data as md
-from earwitness.fingerprint import fingerprint, match_audio, open_index
+from earwitness.fingerprint import fingerprint, match_audio, matcher, open_index
 from earwitness.fingerprint.matcher import MatchParams, NullModel
 from earwitness.fingerprint.refine import refine_match
-from earwitness.fingerprint.verify import fit_verify_null, query_spectrum, verify_span
+from earwitness.fingerprint.verify import (
+    VerifyNull,
+    fit_verify_null,
+    query_spectrum,
+    verify_span,
+)
 
 CAL = Path(__file__).resolve().parents[1] / "src" / "earwitness" / "calibration"
 SR = md.SR
@@ -55,6 +62,145 @@ def fit_null(counts: list[int], exposure: float, n0: int = 3) -> NullModel:
     )
 
 
+@dataclass(frozen=True)
+class Setup:
+    """One split's material, indexed, with its references' audio as the store would give it."""
+
+    refs: list[np.ndarray]
+    filler: list[np.ndarray]
+    null_queries: list[np.ndarray]
+    index: Any
+    refs8: list[np.ndarray]
+    hours: float
+
+    def references(self, item_id: str, start_s: float, end_s: float, sr: int) -> np.ndarray:
+        """The references' audio, as the store would load it (8 kHz)."""
+        assert sr == self.index.params.sr
+        y8 = self.refs8[int(item_id[3:])]
+        return y8[round(start_s * sr) : max(0, round(end_s * sr))]
+
+
+def setup(seed: int) -> Setup:
+    """Build split ``seed`` and index its references in a temporary directory."""
+    refs, filler, null = md.build(seed=seed)
+    index = open_index(Path(tempfile.mkdtemp()) / "idx")
+    for k, y in enumerate(refs):
+        index.add(
+            item_id=f"ref{k}",
+            sha256=f"{k:064x}",
+            duration_s=y.size / SR,
+            fp=fingerprint(y=y, sr=SR),
+        )
+    return Setup(
+        refs=refs,
+        filler=filler,
+        null_queries=null + filler,
+        index=index,
+        refs8=[sps.resample_poly(y, 1, 2).astype(np.float32) for y in refs],
+        hours=index.total_duration_s() / 3600,
+    )
+
+
+def raw_params() -> MatchParams:
+    """Every alignment, however weak, and none accepted: what the null models are fitted on."""
+    return MatchParams(
+        align=replace(MatchParams().align, min_hits=3),
+        min_landmarks=10**9,
+        near_miss_expected=math.inf,
+    )
+
+
+def override_align(settings: list[str]) -> None:
+    """Development only: change archive matching's alignment parameters for this run
+    (``name=value`` pairs, e.g. ``coarse_bin=8``), as if ``matcher.ARCHIVE_ALIGN`` said so."""
+    changes: dict[str, Any] = {}
+    for kv in settings:
+        name, _, value = kv.partition("=")
+        current = getattr(matcher.ARCHIVE_ALIGN, name)  # AttributeError names a bad field
+        changes[name] = type(current)(value == "True" if isinstance(current, bool) else value)
+    matcher.ARCHIVE_ALIGN = replace(matcher.ARCHIVE_ALIGN, **changes)
+
+
+def calibrate(s: Setup) -> tuple[MatchParams, NullModel, VerifyNull, list[float]]:
+    """Null models from the split's unrelated queries: the landmark tail of all their
+    alignments and the verification scores of the same chance alignments."""
+    counts: list[int] = []
+    v_scores: list[float] = []
+    q_units = 0.0
+    fps = s.index.params
+    vp = MatchParams().verify
+    raw = raw_params()
+    for y in s.null_queries:
+        res = match_audio(y=y, sr=SR, index=s.index, params=raw)
+        counts += [m.n_landmarks for m in res.near_misses]
+        q_units += y.size / SR / 10.0
+        qspec = query_spectrum(y=sps.resample_poly(y, 1, 2), params=fps, verify=vp)
+        for m in res.near_misses:
+            a = m.alignment
+            assert a is not None
+            v_scores.append(
+                verify_span(
+                    query=qspec,
+                    references=s.references,
+                    item_id=m.item_id,
+                    speed=a.speed,
+                    offset=a.offset,
+                    q_start=a.q_start,
+                    q_end=a.q_end,
+                    params=fps,
+                    verify=vp,
+                )[0]
+            )
+    model = fit_null(counts, q_units * s.hours)
+    vnull = fit_verify_null(v_scores)
+    return MatchParams(null=model, verify=replace(vp, null=vnull)), model, vnull, v_scores
+
+
+@dataclass(frozen=True)
+class PositiveQuery:
+    """One degraded query holding reference ``ref_k`` from ``st`` s for ``seg_s`` s, at
+    ``a`` s of the query before degradation (speed ``s_true``, ``trim`` s cut from its start)."""
+
+    condition: str
+    k: int
+    y: np.ndarray
+    ref_k: int
+    st: float
+    a: float
+    seg_s: float
+    s_true: float
+    trim: float
+
+    def truth_ref(self, query_s: float) -> float:
+        """Where query time ``query_s`` lies in the reference."""
+        return self.st + (query_s + self.trim) * self.s_true - self.a
+
+
+def positive_queries(
+    s: Setup, per_condition: int, rng: np.random.Generator
+) -> Iterator[PositiveQuery]:
+    """The positive queries of every condition in the benchmark's order (one ``rng`` stream:
+    a consumer must not draw from it)."""
+    for name, fn in md.conditions(rng).items():
+        s_true = md.SPEED.get(name, 1.0)
+        trim = 0.37 if "trim" in name else 0.0
+        for k in range(per_condition * 2):
+            ref_k = k % len(s.refs)
+            ref = s.refs[ref_k]
+            seg_s = 10.0 if k % 2 == 0 else 15.0
+            st = float(rng.uniform(0, ref.size / SR - seg_s))
+            seg = ref[int(st * SR) : int(st * SR) + int(seg_s * SR)]
+            if seg_s == 10.0:
+                a, orig = 0.0, seg
+            else:
+                fill = s.filler[k % len(s.filler)]
+                a = float(rng.uniform(2.0, 23.0))
+                orig = np.concatenate(
+                    [fill[: int(a * SR)], seg, fill[int(a * SR) :][: int((25.0 - a) * SR)]]
+                )
+            yield PositiveQuery(name, k, fn(orig), ref_k, st, a, seg_s, s_true, trim)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--write-calibration", action="store_true")
@@ -65,70 +211,31 @@ def main() -> int:
         default=1,
         help="material split (1 = the benchmark; 2 = the development split used for tuning)",
     )
+    ap.add_argument(
+        "--align",
+        nargs="*",
+        default=[],
+        metavar="NAME=VALUE",
+        help="development only: override archive alignment parameters (e.g. coarse_bin=8)",
+    )
     args = ap.parse_args()
     rng = np.random.default_rng(11)
-    if args.write_calibration and args.seed != 1:
+    if args.write_calibration and (args.seed != 1 or args.align):
         ap.error("the calibration is written from the benchmark split (--seed 1) only")
-    refs, filler, null = md.build(seed=args.seed)
-    tmp = Path(tempfile.mkdtemp())
-    index = open_index(tmp / "idx")
-    for k, y in enumerate(refs):
-        index.add(
-            item_id=f"ref{k}",
-            sha256=f"{k:064x}",
-            duration_s=y.size / SR,
-            fp=fingerprint(y=y, sr=SR),
-        )
-    hours = index.total_duration_s() / 3600
-    refs8 = [sps.resample_poly(y, 1, 2).astype(np.float32) for y in refs]
-    fps = index.params
+    override_align(args.align)
+    if args.align:
+        print(f"archive alignment: {matcher.ARCHIVE_ALIGN}", flush=True)
+    s = setup(args.seed)
+    refs, index, refs8, hours = s.refs, s.index, s.refs8, s.hours
+    references, null_queries = s.references, s.null_queries
 
-    def references(item_id: str, start_s: float, end_s: float, sr: int) -> np.ndarray:
-        """The references' audio, as the store would load it (8 kHz)."""
-        assert sr == fps.sr
-        y8 = refs8[int(item_id[3:])]
-        return y8[round(start_s * sr) : max(0, round(end_s * sr))]
-
-    # 1) null model from unrelated queries (all alignments, however weak)
-    raw = MatchParams(
-        align=replace(MatchParams().align, min_hits=3),
-        min_landmarks=10**9,
-        near_miss_expected=math.inf,
-    )
-    counts: list[int] = []
-    v_scores: list[float] = []  # verification scores of the same chance alignments
-    q_units = 0.0
-    null_queries = null + filler
-    vp = MatchParams().verify
-    for y in null_queries:
-        res = match_audio(y=y, sr=SR, index=index, params=raw)
-        counts += [m.n_landmarks for m in res.near_misses]
-        q_units += y.size / SR / 10.0
-        y8 = sps.resample_poly(y, 1, 2)
-        qspec = query_spectrum(y=y8, params=fps, verify=vp)
-        for m in res.near_misses:
-            a = m.alignment
-            assert a is not None
-            v_scores.append(
-                verify_span(
-                    query=qspec,
-                    references=references,
-                    item_id=m.item_id,
-                    speed=a.speed,
-                    offset=a.offset,
-                    q_start=a.q_start,
-                    q_end=a.q_end,
-                    params=fps,
-                    verify=vp,
-                )[0]
-            )
-    model = fit_null(counts, q_units * hours)
-    vnull = fit_verify_null(v_scores)
-    params = MatchParams(null=model, verify=replace(vp, null=vnull))
+    # 1) null models from unrelated queries (all alignments, however weak)
+    params, model, vnull, v_scores = calibrate(s)
     v_fin = np.array([v for v in v_scores if math.isfinite(v)])
     print(
         f"verification null: {vnull}; {v_fin.size} scored chance alignments, max "
-        f"{v_fin.max() if v_fin.size else float('nan'):.3f}, threshold {vp.min_score}",
+        f"{v_fin.max() if v_fin.size else float('nan'):.3f}, threshold "
+        f"{params.verify.min_score}",
         flush=True,
     )
     # 2) false positives at the threshold (with the references' audio: two-stage decision);
@@ -161,52 +268,40 @@ def main() -> int:
     cpu_deg_plain = (time.process_time() - t_ref) / len(degraded_null)
     # 3) robustness per condition
     rows = []
-    conds = md.conditions(rng)
     all_err: list[float] = []
     wrong_item = 0
     wrong_verified = 0
     t0 = time.time()
-    for name, fn in conds.items():
-        s_true = md.SPEED.get(name, 1.0)
-        trim = 0.37 if "trim" in name else 0.0
+    by_cond: dict[str, list[PositiveQuery]] = {}
+    for q in positive_queries(s, args.per_condition, rng):
+        by_cond.setdefault(q.condition, []).append(q)
+    for name, queries in by_cond.items():
         tp = n = n_ver = 0
         errs: list[float] = []
         span_errs: list[float] = []
         refined_errs: list[float] = []
-        for k in range(args.per_condition * 2):
-            ref_k = k % len(refs)
-            ref = refs[ref_k]
-            seg_s = 10.0 if k % 2 == 0 else 15.0
-            st = float(rng.uniform(0, ref.size / SR - seg_s))
-            seg = ref[int(st * SR) : int(st * SR) + int(seg_s * SR)]
-            if seg_s == 10.0:
-                a, orig = 0.0, seg
-            else:
-                fill = filler[k % len(filler)]
-                a = float(rng.uniform(2.0, 23.0))
-                orig = np.concatenate(
-                    [fill[: int(a * SR)], seg, fill[int(a * SR) :][: int((25.0 - a) * SR)]]
-                )
-            y = fn(orig)
-            res = match_audio(y=y, sr=SR, index=index, params=params, references=references)
+        for q in queries:
+            res = match_audio(y=q.y, sr=SR, index=index, params=params, references=references)
             n += 1
-            good = [m for m in res.matches if m.item_id == f"ref{ref_k}"]
-            wrong = [m for m in res.matches if m.item_id != f"ref{ref_k}"]
+            good = [m for m in res.matches if m.item_id == f"ref{q.ref_k}"]
+            wrong = [m for m in res.matches if m.item_id != f"ref{q.ref_k}"]
             wrong_item += len(wrong)
             wrong_verified += sum(m.decision == "verified_on_audio" for m in wrong)
             if good:
                 m = good[0]
-                truth_ref = st + (m.query_start_s + trim) * s_true - a
-                err = abs(m.ref_start_s - truth_ref)
+                err = abs(m.ref_start_s - q.truth_ref(m.query_start_s))
                 if err <= 0.5:
                     tp += 1
                     n_ver += m.decision == "verified_on_audio"
                     errs.append(err)
-                    q0 = a / s_true - trim
-                    q1 = (a + seg_s) / s_true - trim
+                    q0 = q.a / q.s_true - q.trim
+                    q1 = (q.a + q.seg_s) / q.s_true - q.trim
                     span_errs += [abs(m.query_start_s - max(q0, 0)), abs(m.query_end_s - q1)]
                     rm = refine_match(
-                        m, q_y=sps.resample_poly(y, 1, 2), r_y=refs8[ref_k], params=index.params
+                        m,
+                        q_y=sps.resample_poly(q.y, 1, 2),
+                        r_y=refs8[q.ref_k],
+                        params=index.params,
                     )
                     refined_errs += [abs(rm.query_start_s - max(q0, 0)), abs(rm.query_end_s - q1)]
         all_err += errs

@@ -25,6 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import match_data as md
+from bench_match import override_align
 from earwitness.decode import load_audio
 from earwitness.fingerprint import fingerprint, match_audio, match_fingerprint, open_index
 from earwitness.fingerprint.features import _BITS, FingerprintParams
@@ -151,7 +152,15 @@ def simulate(
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--hours", type=float, nargs="*", default=[10, 100, 1000])
+    ap.add_argument(
+        "--align",
+        nargs="*",
+        default=[],
+        metavar="NAME=VALUE",
+        help="development only: override archive alignment parameters (e.g. coarse_bin=8)",
+    )
     args = ap.parse_args()
+    override_align(args.align)
     rng = np.random.default_rng(3)
     refs, filler, _ = md.build()
     tmp = Path(tempfile.mkdtemp())

@@ -292,3 +292,40 @@ def test_silence_around_speech_keeps_speech_landmarks(rng: np.random.Generator) 
     padded = fingerprint(y=np.concatenate([quiet, speech, quiet]), sr=params.sr, params=params)
     alone = fingerprint(y=speech, sr=params.sr, params=params)
     assert padded.hashes.size > 0.5 * alone.hashes.size > 0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 5])
+def test_refined_edges_within_a_tenth_of_a_second(archive: tuple, seed: int) -> None:
+    """Refinement on the normalised band spectra (running mean removed, as the fingerprint
+    and the verification do) puts both edges of a spliced-in segment within the target's
+    0.1 s; on the raw log spectra the new recording's own level can keep a start 0.5 s off."""
+    from earwitness.fingerprint.refine import RefineParams, refine_edges
+
+    index, recs = archive
+    rng = np.random.default_rng(100 + seed)
+    new = np.concatenate([_speech(rng, 7.0), recs[1][10 * SR : 25 * SR], _speech(rng, 6.0)])
+    res = match_audio(y=new, sr=SR, index=index)
+    m = next(m for m in res.matches if m.item_id == "item1")
+    a = m.alignment
+    assert a is not None
+    fs = index.params.frame_s
+    edges = {
+        norm: refine_edges(
+            q_y=new,
+            r_y=recs[1],
+            speed=a.speed,
+            offset=a.offset,
+            q_start=a.q_start,
+            q_end=a.q_end,
+            params=index.params,
+            refine=RefineParams(normalise=norm),
+        )
+        for norm in (True, False)
+    }
+    qs, qe = edges[True]
+    assert abs(qs * fs - 7.0) <= 0.1
+    assert abs(qe * fs - 22.0) <= 0.1
+    raw_s, raw_e = edges[False]
+    assert abs(qs * fs - 7.0) + abs(qe * fs - 22.0) <= abs(raw_s * fs - 7.0) + abs(
+        raw_e * fs - 22.0
+    )

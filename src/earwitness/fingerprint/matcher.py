@@ -64,10 +64,12 @@ class NullModel:
 
 # Archive matching's own alignment search (self-matching in forensics builds its own);
 # each change was chosen on the development splits (docs/benchmarks/matching.md):
-# - 16-frame (0.26 s) coarse offset bins at 9 speeds (step 0.0175) instead of 32 frames at 5:
+# - 8-frame (0.13 s) coarse offset bins at 9 speeds (step 0.0175) instead of 32 frames at 5:
 #   in a noisy 40 s query a 0.5 s bin gathers 30+ chance anchors and the true line (15-20
-#   anchors within 2 frames) never reaches the 24 candidates tried; a quarter-second bin
-#   halves the chance count, and the finer speed step keeps a 10 s line within two bins;
+#   anchors within 2 frames) never reaches the 24 candidates tried; an eighth of a second
+#   (a bin and its neighbour: 16 frames) cuts the chance count while a line at a speed half
+#   a step off stays inside it; 16-frame bins still left the true line of 6-17 anchors at
+#   rank 50-240 in 6 missed noisy queries of the development splits, 8-frame bins at 0-82;
 # - lines from 4 anchors (not 5): weaker lines are the near-misses verified on the audio
 #   (the landmark-only decision needs ``min_landmarks`` anyway); 3 found the same on the
 #   development splits at twice the alignment time;
@@ -75,7 +77,7 @@ class NullModel:
 #   first, and only a line of about the same speed vetoes a candidate.
 ARCHIVE_ALIGN = AlignParams(
     min_hits=4,
-    coarse_bin=16,
+    coarse_bin=8,
     coarse_speed_step=0.0175,
     fine_count_anchors=True,
     per_item_first=8,

@@ -18,19 +18,43 @@ from scipy import ndimage
 
 from earwitness.fingerprint.features import FingerprintParams, log_spectrogram
 from earwitness.fingerprint.matcher import ArchiveMatch
+from earwitness.fingerprint.verify import normalise_bands
 
 
 @dataclass(frozen=True)
 class RefineParams:
     """``max_extend_s``: furthest an edge may move; ``rel_threshold``: a frame is "shared"
     when its similarity is at least this fraction of the median inside the landmark span;
-    ``max_shift``: band shifts tried; ``smooth``: frames of smoothing."""
+    ``max_shift``: band shifts tried; ``smooth``: frames of smoothing; ``max_gap``: most
+    consecutive unshared frames an edge walks over; ``normalise``: compare the spectra after
+    the fingerprint's per-band running-mean removal (a stationary bed or channel colour
+    cancels); ``quiet_db``: a reference frame whose energy is less than this above the
+    reference's ``quiet_percentile`` frame energy is *quiet* (a pause): it carries no
+    evidence either way, so it neither moves an edge nor counts towards the gap (``None``:
+    quiet frames count as unshared). That applies only when something was laid under the
+    reused audio: in the reference's quiet frames inside the landmark span the query's median
+    energy is less than ``bed_db`` below its median over the other frames of the span (at
+    least ``min_quiet`` quiet frames). Under a music bed the query is not quiet where the
+    reused speech pauses, and every pause used to end the walk; without a bed the pauses
+    are quiet in both, and crossing them would only let the walk reach chance-similar
+    frames beyond the true edge."""
 
     max_extend_s: float = 3.0
     rel_threshold: float = 0.5
     max_shift: int = 3
     smooth: int = 5
     max_gap: int = 6
+    normalise: bool = True
+    quiet_db: float | None = 6.0
+    quiet_percentile: float = 20.0
+    bed_db: float = 15.0
+    min_quiet: int = 10
+
+
+def _frame_energy(spec: np.ndarray) -> np.ndarray:
+    """Each frame's mean band power, in dB."""
+    out: np.ndarray = 10.0 * np.log10(np.mean(10.0 ** (spec.astype(np.float64) / 10.0), axis=1))
+    return out
 
 
 def _znorm(spec: np.ndarray) -> np.ndarray:
@@ -82,6 +106,14 @@ def refine_edges(
     rp = refine or RefineParams()
     q_spec = log_spectrogram(y=q_y, params=params)
     r_spec = log_spectrogram(y=r_y, params=params)
+    quiet_r = np.zeros(r_spec.shape[0], dtype=bool)
+    if rp.quiet_db is not None and r_spec.shape[0]:
+        r_energy = _frame_energy(r_spec)
+        quiet_r = r_energy < float(np.percentile(r_energy, rp.quiet_percentile)) + rp.quiet_db
+    q_energy = _frame_energy(q_spec)
+    if rp.normalise:
+        q_spec = normalise_bands(q_spec.astype(np.float64), params)
+        r_spec = normalise_bands(r_spec.astype(np.float64), params)
     if q_spec.shape[0] < 3 or r_spec.shape[0] < 3:
         return q_start, q_end
     sim = frame_similarity(
@@ -93,8 +125,17 @@ def refine_edges(
         smooth=rp.smooth,
     )
     n = sim.size
+    u = np.rint(offset + speed * np.arange(n)).astype(np.int64)
+    quiet = np.zeros(n, dtype=bool)
+    inside_r = (u >= 0) & (u < quiet_r.size)
+    quiet[inside_r] = quiet_r[u[inside_r]]
     a, b = int(max(0, q_start)), int(min(n - 1, q_end))
-    inside = sim[a : b + 1]
+    span_q, span_e = quiet[a : b + 1], q_energy[a : b + 1]
+    if int(span_q.sum()) < rp.min_quiet or int((~span_q).sum()) < rp.min_quiet:
+        quiet[:] = False
+    elif np.median(span_e[span_q]) < np.median(span_e[~span_q]) - rp.bed_db:
+        quiet[:] = False  # the query pauses with the reference: no bed under it
+    inside = sim[a : b + 1][~quiet[a : b + 1]]  # the reference's pauses say nothing
     inside = inside[np.isfinite(inside)]
     if inside.size < 5:
         return q_start, q_end
@@ -104,10 +145,14 @@ def refine_edges(
     thr = rp.rel_threshold * level
     reach = int(rp.max_extend_s / params.frame_s)
 
+    shared = np.isfinite(sim) & (sim >= thr) & ~quiet
+
     def walk(start: int, step: int) -> int:
         edge, gap, t = start, 0, start + step
         while 0 <= t < n and abs(t - start) <= reach:
-            if np.isfinite(sim[t]) and sim[t] >= thr:
+            if quiet[t] and np.isfinite(sim[t]):
+                pass  # a pause in the reference: no evidence either way
+            elif shared[t]:
                 edge, gap = t, 0
             else:
                 gap += 1

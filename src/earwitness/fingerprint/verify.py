@@ -92,7 +92,7 @@ class QuerySpectrum:
     active: np.ndarray  # bool (frames,)
 
 
-def _normalise(spec: np.ndarray, params: FingerprintParams) -> np.ndarray:
+def normalise_bands(spec: np.ndarray, params: FingerprintParams) -> np.ndarray:
     """The fingerprint's per-band running-mean removal (``features.fingerprint``)."""
     if params.norm_s <= 0 or spec.shape[0] == 0:
         return spec
@@ -110,12 +110,13 @@ def query_spectrum(
         return QuerySpectrum(spec=raw, active=np.zeros(0, dtype=bool))
     energy = 10.0 * np.log10(np.mean(10.0 ** (raw / 10.0), axis=1) + 1e-12)
     floor = float(np.percentile(energy, verify.floor_percentile))
-    return QuerySpectrum(spec=_normalise(raw, params), active=energy > floor + verify.active_db)
+    active = energy > floor + verify.active_db
+    return QuerySpectrum(spec=normalise_bands(raw, params), active=active)
 
 
 def reference_spectrum(*, y: np.ndarray, params: FingerprintParams) -> np.ndarray:
     """Normalised log-band spectrogram of a reference span (samples at ``params.sr``)."""
-    return _normalise(log_spectrogram(y=y, params=params).astype(np.float64), params)
+    return normalise_bands(log_spectrogram(y=y, params=params).astype(np.float64), params)
 
 
 def _row_corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
