@@ -110,15 +110,43 @@ def raw_params() -> MatchParams:
     )
 
 
+def field_changes(base: object, settings: list[str]) -> dict[str, Any]:
+    """``name=value`` pairs as field changes of the dataclass ``base`` (values cast to the
+    type of the current value; a bad name raises AttributeError)."""
+    out: dict[str, Any] = {}
+    for kv in settings:
+        name, _, value = kv.partition("=")
+        current = getattr(base, name)
+        out[name] = type(current)(value == "True" if isinstance(current, bool) else value)
+    return out
+
+
 def override_align(settings: list[str]) -> None:
     """Development only: change archive matching's alignment parameters for this run
     (``name=value`` pairs, e.g. ``coarse_bin=8``), as if ``matcher.ARCHIVE_ALIGN`` said so."""
-    changes: dict[str, Any] = {}
-    for kv in settings:
-        name, _, value = kv.partition("=")
-        current = getattr(matcher.ARCHIVE_ALIGN, name)  # AttributeError names a bad field
-        changes[name] = type(current)(value == "True" if isinstance(current, bool) else value)
-    matcher.ARCHIVE_ALIGN = replace(matcher.ARCHIVE_ALIGN, **changes)
+    matcher.ARCHIVE_ALIGN = replace(
+        matcher.ARCHIVE_ALIGN, **field_changes(matcher.ARCHIVE_ALIGN, settings)
+    )
+
+
+def add_dev_overrides(ap: argparse.ArgumentParser, *, verify: bool) -> None:
+    """``--align`` (and with ``verify``, ``--verify``) options for development runs."""
+    opts = [("--align", "archive alignment", "coarse_bin=8")]
+    if verify:
+        opts.append(("--verify", "verification", "min_landmarks=4"))
+    for flag, what, example in opts:
+        ap.add_argument(
+            flag,
+            nargs="*",
+            default=[],
+            metavar="NAME=VALUE",
+            help=f"development only: override {what} parameters (e.g. {example})",
+        )
+
+
+VERIFY_CHANGES: dict[str, Any] = {}
+"""Development only: changes to the verification parameters (``--verify``), applied by
+:func:`calibrate` to the parameters it returns."""
 
 
 def calibrate(s: Setup) -> tuple[MatchParams, NullModel, VerifyNull, list[float]]:
@@ -128,7 +156,7 @@ def calibrate(s: Setup) -> tuple[MatchParams, NullModel, VerifyNull, list[float]
     v_scores: list[float] = []
     q_units = 0.0
     fps = s.index.params
-    vp = MatchParams().verify
+    vp = replace(MatchParams().verify, **VERIFY_CHANGES)
     raw = raw_params()
     for y in s.null_queries:
         res = match_audio(y=y, sr=SR, index=s.index, params=raw)
@@ -211,18 +239,13 @@ def main() -> int:
         default=1,
         help="material split (1 = the benchmark; 2 = the development split used for tuning)",
     )
-    ap.add_argument(
-        "--align",
-        nargs="*",
-        default=[],
-        metavar="NAME=VALUE",
-        help="development only: override archive alignment parameters (e.g. coarse_bin=8)",
-    )
+    add_dev_overrides(ap, verify=True)
     args = ap.parse_args()
     rng = np.random.default_rng(11)
-    if args.write_calibration and (args.seed != 1 or args.align):
+    if args.write_calibration and (args.seed != 1 or args.align or args.verify):
         ap.error("the calibration is written from the benchmark split (--seed 1) only")
     override_align(args.align)
+    VERIFY_CHANGES.update(field_changes(MatchParams().verify, args.verify))
     if args.align:
         print(f"archive alignment: {matcher.ARCHIVE_ALIGN}", flush=True)
     s = setup(args.seed)

@@ -25,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import match_data as md
-from bench_match import override_align
+from bench_match import add_dev_overrides, override_align
 from earwitness.decode import load_audio
 from earwitness.fingerprint import fingerprint, match_audio, match_fingerprint, open_index
 from earwitness.fingerprint.features import _BITS, FingerprintParams
@@ -152,13 +152,7 @@ def simulate(
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--hours", type=float, nargs="*", default=[10, 100, 1000])
-    ap.add_argument(
-        "--align",
-        nargs="*",
-        default=[],
-        metavar="NAME=VALUE",
-        help="development only: override archive alignment parameters (e.g. coarse_bin=8)",
-    )
+    add_dev_overrides(ap, verify=False)
     args = ap.parse_args()
     override_align(args.align)
     rng = np.random.default_rng(3)

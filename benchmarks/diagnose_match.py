@@ -137,11 +137,12 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[2, 3, 4])
     ap.add_argument("--conditions", nargs="+", default=list(HARD))
     ap.add_argument("--per-condition", type=int, default=10)
-    ap.add_argument("--align", nargs="*", default=[], metavar="NAME=VALUE")
+    bm.add_dev_overrides(ap, verify=True)
     args = ap.parse_args()
     if 1 in args.seeds:
         ap.error("seed 1 is the benchmark split: diagnose on development splits only")
     bm.override_align(args.align)
+    bm.VERIFY_CHANGES.update(bm.field_changes(MatchParams().verify, args.verify))
     causes: Counter[str] = Counter()
     for seed in args.seeds:
         s = bm.setup(seed)

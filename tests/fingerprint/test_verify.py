@@ -159,3 +159,13 @@ def test_fit_verify_null_tail() -> None:
     assert null.exceedance(x) == pytest.approx(float(np.mean(v >= x)), rel=0.3)
     assert null.exceedance(-1.0) == 1.0
     assert fit_verify_null([0.1, 0.2]).source.startswith("too few")
+
+
+def test_every_line_the_archive_search_finds_can_be_verified() -> None:
+    """Under a music bed the true line can carry as few landmarks as the search accepts (4);
+    a verification threshold above that would never see it."""
+    from earwitness.fingerprint.matcher import ARCHIVE_ALIGN
+
+    p = MatchParams()
+    assert p.verify.min_landmarks <= ARCHIVE_ALIGN.min_hits
+    assert p.align.min_hits == ARCHIVE_ALIGN.min_hits

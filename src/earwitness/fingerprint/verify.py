@@ -73,7 +73,7 @@ class VerifyParams:
     counted frames for a score.
     """
 
-    min_landmarks: int = 5
+    min_landmarks: int = 4
     max_candidates: int = 3
     min_score: float = 0.45
     extend_s: float = 3.0
