@@ -18,7 +18,7 @@ from scipy import ndimage
 
 from earwitness.fingerprint.features import FingerprintParams, log_spectrogram
 from earwitness.fingerprint.matcher import ArchiveMatch
-from earwitness.fingerprint.verify import normalise_bands
+from earwitness.fingerprint.verify import frame_energy_db, normalise_bands
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,6 @@ class RefineParams:
     quiet_percentile: float = 20.0
     bed_db: float = 15.0
     min_quiet: int = 10
-
-
-def _frame_energy(spec: np.ndarray) -> np.ndarray:
-    """Each frame's mean band power, in dB."""
-    out: np.ndarray = 10.0 * np.log10(np.mean(10.0 ** (spec.astype(np.float64) / 10.0), axis=1))
-    return out
 
 
 def _znorm(spec: np.ndarray) -> np.ndarray:
@@ -108,9 +102,9 @@ def refine_edges(
     r_spec = log_spectrogram(y=r_y, params=params)
     quiet_r = np.zeros(r_spec.shape[0], dtype=bool)
     if rp.quiet_db is not None and r_spec.shape[0]:
-        r_energy = _frame_energy(r_spec)
+        r_energy = frame_energy_db(r_spec)
         quiet_r = r_energy < float(np.percentile(r_energy, rp.quiet_percentile)) + rp.quiet_db
-    q_energy = _frame_energy(q_spec)
+    q_energy = frame_energy_db(q_spec)
     if rp.normalise:
         q_spec = normalise_bands(q_spec.astype(np.float64), params)
         r_spec = normalise_bands(r_spec.astype(np.float64), params)

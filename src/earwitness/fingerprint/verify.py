@@ -101,6 +101,14 @@ def normalise_bands(spec: np.ndarray, params: FingerprintParams) -> np.ndarray:
     return out
 
 
+def frame_energy_db(spec: np.ndarray) -> np.ndarray:
+    """Each frame's mean band power of a log-band spectrogram (dB), in dB."""
+    out: np.ndarray = 10.0 * np.log10(
+        np.mean(10.0 ** (spec.astype(np.float64) / 10.0), axis=1) + 1e-12
+    )
+    return out
+
+
 def query_spectrum(
     *, y: np.ndarray, params: FingerprintParams, verify: VerifyParams
 ) -> QuerySpectrum:
@@ -108,7 +116,7 @@ def query_spectrum(
     raw = log_spectrogram(y=y, params=params).astype(np.float64)
     if raw.shape[0] == 0:
         return QuerySpectrum(spec=raw, active=np.zeros(0, dtype=bool))
-    energy = 10.0 * np.log10(np.mean(10.0 ** (raw / 10.0), axis=1) + 1e-12)
+    energy = frame_energy_db(raw)
     floor = float(np.percentile(energy, verify.floor_percentile))
     active = energy > floor + verify.active_db
     return QuerySpectrum(spec=normalise_bands(raw, params), active=active)
