@@ -35,6 +35,7 @@ from scipy import signal as sps
 
 import match_data as md
 from earwitness.fingerprint import fingerprint, match_audio, matcher, open_index
+from earwitness.fingerprint.index import ArchiveIndex
 from earwitness.fingerprint.matcher import MatchParams, NullModel
 from earwitness.fingerprint.refine import refine_match
 from earwitness.fingerprint.verify import (
@@ -69,7 +70,7 @@ class Setup:
     refs: list[np.ndarray]
     filler: list[np.ndarray]
     null_queries: list[np.ndarray]
-    index: Any
+    index: ArchiveIndex
     refs8: list[np.ndarray]
     hours: float
 

@@ -37,7 +37,7 @@ import bench_match as bm
 from earwitness.fingerprint import match_audio
 from earwitness.fingerprint.align import Alignment
 from earwitness.fingerprint.matcher import MatchParams
-from earwitness.fingerprint.verify import query_spectrum, verify_span
+from earwitness.fingerprint.verify import QuerySpectrum, query_spectrum, verify_span
 
 HARD = ("white noise 0 dB", "music bed 5 dB")
 
@@ -51,11 +51,17 @@ def _true_line(q: bm.PositiveQuery, frame_s: float) -> tuple[float, float, float
 
 
 def _score(
-    s: bm.Setup, qspec: object, item_id: str, speed: float, offset: float, q0: float, q1: float
+    s: bm.Setup,
+    qspec: QuerySpectrum,
+    item_id: str,
+    speed: float,
+    offset: float,
+    q0: float,
+    q1: float,
 ) -> float:
     vp = MatchParams().verify
     return verify_span(
-        query=qspec,  # type: ignore[arg-type]
+        query=qspec,
         references=s.references,
         item_id=item_id,
         speed=speed,
@@ -100,7 +106,8 @@ def diagnose(s: bm.Setup, params: MatchParams, q: bm.PositiveQuery) -> tuple[str
         key=lambda m: -m.n_landmarks,
     )
     lines = []
-    cause = "no line"
+    order = ["no line", "weak line", "not tried", "low score", "short/other"]
+    cause = order[0]
     for m in rr.near_misses:
         a: Alignment | None = m.alignment
         if m.item_id != item or a is None:
@@ -121,7 +128,6 @@ def diagnose(s: bm.Setup, params: MatchParams, q: bm.PositiveQuery) -> tuple[str
             c = "low score"
         else:
             c = "short/other"
-        order = ["no line", "weak line", "not tried", "low score", "short/other"]
         cause = max(cause, c, key=order.index)
     seg = "10 s excerpt" if q.seg_s == 10.0 else "15 s in 40 s"
     detail = (
